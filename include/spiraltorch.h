@@ -1,0 +1,333 @@
+/*
+ * spiraltorch.h — the whole public API of libspiraltorch.
+ *
+ * A tour
+ * ------
+ * - Tensors are opaque, reference-counted handles (st_tensor). Every function that
+ *   returns an st_tensor* returns a NEW reference that the caller owns and must give
+ *   back with st_release(); tensor arguments are BORROWED (the callee retains what it
+ *   keeps). On failure a constructor returns NULL and st_last_error() says why.
+ * - Actions return st_status (ST_OK == 0). The message of the last failure on this
+ *   thread is st_last_error(); st_last_status() is its code.
+ * - Views (reshape of contiguous data, permute, transpose, slice, expand) share storage
+ *   with their base tensor.
+ * - Ops are eager and follow NumPy broadcasting. dtypes: f32, f64, i32, i64. Mixed
+ *   dtypes promote along i32 < i64 < f32 < f64.
+ * - Devices: `cpu` always; `vulkan` (alias `wgpu`), `cuda`, `hip` when compiled in.
+ *   `auto` walks ST_DEVICE_AUTO_PRIORITIES (default "wgpu,cpu").
+ * - All memory goes through one allocator hook (st_set_allocator) so that tests can
+ *   fail the N-th allocation; st_alloc_stats() reports live allocations.
+ *
+ * A 20-line example
+ * -----------------
+ *     #include <spiraltorch.h>
+ *     #include <stdio.h>
+ *     int main(void) {
+ *         int64_t shape[2] = {2, 3};
+ *         st_manual_seed(42);
+ *         st_tensor *a = st_randn(2, shape, ST_F32);
+ *         st_tensor *b = st_ones(2, shape, ST_F32);
+ *         st_tensor *c = st_add(a, b);              // broadcasting, eager
+ *         st_tensor *s = st_sum(c, NULL, 0, false); // sum over all axes
+ *         if (!s) { fprintf(stderr, "%s\n", st_last_error()); return 1; }
+ *         double v;
+ *         st_item(s, &v);
+ *         printf("sum = %g\n", v);
+ *         st_release(s); st_release(c); st_release(b); st_release(a);
+ *         return 0;
+ *     }
+ */
+#ifndef SPIRALTORCH_H
+#define SPIRALTORCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define ST_API __declspec(dllexport)
+#else
+#define ST_API __attribute__((visibility("default")))
+#endif
+
+#define ST_VERSION_MAJOR 0
+#define ST_VERSION_MINOR 1
+#define ST_VERSION_PATCH 0
+ST_API const char *st_version(void);
+
+/* ------------------------------------------------------------------ status */
+
+/* X-macro: code, name, message. The enum and st_status_str() come from this list. */
+#define ST_STATUS_LIST(X)                                                  \
+    X(ST_OK, 0, "ok")                                                      \
+    X(ST_E_INVALID_ARG, 1, "invalid argument")                             \
+    X(ST_E_SHAPE, 2, "shape mismatch")                                     \
+    X(ST_E_DTYPE, 3, "unsupported or mismatched dtype")                    \
+    X(ST_E_OOM, 4, "out of memory")                                        \
+    X(ST_E_IO, 5, "i/o error")                                             \
+    X(ST_E_FORMAT, 6, "malformed input")                                   \
+    X(ST_E_UNSUPPORTED, 7, "unsupported")                                  \
+    X(ST_E_DEVICE, 8, "device error")                                      \
+    X(ST_E_INDEX, 9, "index out of range")                                 \
+    X(ST_E_NOT_FOUND, 10, "not found")                                     \
+    X(ST_E_STATE, 11, "invalid state")                                     \
+    X(ST_E_INTERNAL, 12, "internal error")
+
+typedef enum st_status {
+#define ST_X_ENUM(code, val, msg) code = val,
+    ST_STATUS_LIST(ST_X_ENUM)
+#undef ST_X_ENUM
+} st_status;
+
+/* Static description of a status code ("out of memory"). Never NULL. */
+ST_API const char *st_status_str(st_status s);
+/* Message of the last failure on the calling thread ("" when none). The pointer stays
+ * valid until the next failing call on this thread. */
+ST_API const char *st_last_error(void);
+ST_API st_status st_last_status(void);
+ST_API void st_clear_error(void);
+
+/* ------------------------------------------------------------------ memory */
+
+/* Allocator hook. alloc must return memory aligned to `align` (a power of two >= 16)
+ * or NULL. Every allocation of the library, tensor data included, goes through it. */
+typedef struct st_allocator {
+    void *(*alloc)(size_t size, size_t align, void *user);
+    void (*free)(void *ptr, size_t size, void *user);
+    void *user;
+} st_allocator;
+
+/* Install `a` (copied), or the default allocator when NULL. Only valid while no
+ * library object is alive (returns ST_E_STATE otherwise). */
+ST_API st_status st_set_allocator(const st_allocator *a);
+
+typedef struct st_alloc_stats {
+    int64_t live_allocs; /* allocations not yet freed */
+    int64_t live_bytes;
+    int64_t total_allocs; /* since start */
+    int64_t peak_bytes;
+} st_alloc_stats;
+ST_API void st_get_alloc_stats(st_alloc_stats *out);
+
+/* ------------------------------------------------------------------ logging */
+
+typedef enum st_log_level { ST_LOG_DEBUG = 0, ST_LOG_INFO = 1, ST_LOG_WARN = 2, ST_LOG_ERROR = 3, ST_LOG_OFF = 4 } st_log_level;
+typedef void (*st_log_fn)(st_log_level level, const char *msg, void *user);
+/* NULL restores the default sink (stderr, "spiraltorch: <level>: <msg>"). */
+ST_API void st_set_log_callback(st_log_fn fn, void *user);
+/* Messages below `level` are dropped. Default: ST_LOG_WARN, or ST_LOG's value
+ * (debug|info|warn|error|off). */
+ST_API void st_set_log_level(st_log_level level);
+ST_API st_log_level st_get_log_level(void);
+
+/* ------------------------------------------------------------------ dtypes */
+
+typedef enum st_dtype { ST_F32 = 0, ST_F64 = 1, ST_I32 = 2, ST_I64 = 3 } st_dtype;
+#define ST_NUM_DTYPES 4
+ST_API size_t st_dtype_size(st_dtype dt);
+ST_API const char *st_dtype_name(st_dtype dt); /* "f32", "f64", "i32", "i64" */
+ST_API bool st_dtype_is_float(st_dtype dt);
+
+/* ------------------------------------------------------------------ devices */
+
+typedef enum st_backend_kind { ST_BACKEND_CPU = 0, ST_BACKEND_VULKAN = 1, ST_BACKEND_CUDA = 2, ST_BACKEND_HIP = 3 } st_backend_kind;
+#define ST_NUM_BACKENDS 4
+
+typedef struct st_device {
+    st_backend_kind kind;
+    int index;
+} st_device;
+
+/* Parse "cpu", "vulkan", "wgpu", "cuda", "hip", optionally ":N", or "auto".
+ * "auto" resolves through ST_DEVICE_AUTO_PRIORITIES. Unknown names are ST_E_INVALID_ARG
+ * with a message that lists the valid ones. */
+ST_API st_status st_device_parse(const char *name, st_device *out);
+/* The device `auto` picks right now (see st_device_auto_report for why). */
+ST_API st_status st_device_auto(st_device *out);
+/* Human-readable account of the auto selection: one line per priority entry.
+ * Writes at most cap bytes (NUL-terminated); returns the length it needed. */
+ST_API size_t st_device_auto_report(char *buf, size_t cap);
+ST_API const char *st_backend_name(st_backend_kind kind);
+/* Whether the backend is compiled in. */
+ST_API bool st_backend_compiled(st_backend_kind kind);
+/* Number of usable devices of that backend (0 when absent or compiled out). If
+ * why/cap are given, a reason is written when it is 0. */
+ST_API int st_backend_device_count(st_backend_kind kind, char *why, size_t cap);
+/* Description of a device ("cpu: 2 threads, AMD EPYC"). */
+ST_API st_status st_device_describe(st_device dev, char *buf, size_t cap);
+/* Device on which creation functions place new tensors (default: cpu). */
+ST_API st_status st_set_default_device(st_device dev);
+ST_API st_device st_get_default_device(void);
+/* Wait for all queued work on the device. */
+ST_API st_status st_device_sync(st_device dev);
+
+/* Worker threads of the CPU backend (default: number of cores, or ST_NUM_THREADS). */
+ST_API void st_set_num_threads(int n);
+ST_API int st_get_num_threads(void);
+
+/* ------------------------------------------------------------------ RNG */
+
+/* Counter-based generator (Philox4x32-10): (seed, offset) fully determines the stream,
+ * on every backend. The global generator is used where an st_rng* argument is NULL. */
+typedef struct st_rng st_rng;
+ST_API st_rng *st_rng_new(uint64_t seed);
+ST_API void st_rng_free(st_rng *rng);
+ST_API void st_rng_seed(st_rng *rng, uint64_t seed); /* NULL: the global one */
+ST_API void st_manual_seed(uint64_t seed);          /* same as st_rng_seed(NULL, seed) */
+ST_API uint64_t st_rng_next_u64(st_rng *rng);       /* NULL: the global one */
+
+/* ------------------------------------------------------------------ tensors */
+
+#define ST_MAX_DIMS 8
+typedef struct st_tensor st_tensor;
+
+ST_API st_tensor *st_retain(st_tensor *t); /* returns t; NULL-safe */
+ST_API void st_release(st_tensor *t);      /* NULL-safe */
+
+/* Creation on the default device. shape may be NULL when ndim == 0 (a scalar). */
+ST_API st_tensor *st_empty(int ndim, const int64_t *shape, st_dtype dt);
+ST_API st_tensor *st_zeros(int ndim, const int64_t *shape, st_dtype dt);
+ST_API st_tensor *st_ones(int ndim, const int64_t *shape, st_dtype dt);
+ST_API st_tensor *st_full(int ndim, const int64_t *shape, st_dtype dt, double value);
+ST_API st_tensor *st_scalar(double value, st_dtype dt);
+/* 1-D [start, start+step, ...) below end (above, for a negative step). */
+ST_API st_tensor *st_arange(double start, double end, double step, st_dtype dt);
+/* Uniform [0,1) and standard normal, float dtypes only; rng NULL = global. */
+ST_API st_tensor *st_rand(int ndim, const int64_t *shape, st_dtype dt);
+ST_API st_tensor *st_randn(int ndim, const int64_t *shape, st_dtype dt);
+ST_API st_tensor *st_rand_gen(st_rng *rng, int ndim, const int64_t *shape, st_dtype dt);
+ST_API st_tensor *st_randn_gen(st_rng *rng, int ndim, const int64_t *shape, st_dtype dt);
+/* Copy of host data (contiguous, row-major) into a new tensor. */
+ST_API st_tensor *st_from_data(const void *data, int ndim, const int64_t *shape, st_dtype dt);
+/* Same, on an explicit device. */
+ST_API st_tensor *st_empty_on(st_device dev, int ndim, const int64_t *shape, st_dtype dt);
+ST_API st_tensor *st_from_data_on(st_device dev, const void *data, int ndim, const int64_t *shape, st_dtype dt);
+
+/* In-place fill (values converted to the dtype). */
+ST_API st_status st_fill_(st_tensor *t, double value);
+
+/* Inspection. Pointers returned stay valid while t lives. */
+ST_API int st_ndim(const st_tensor *t);
+ST_API const int64_t *st_shape(const st_tensor *t);
+ST_API const int64_t *st_strides(const st_tensor *t); /* in elements */
+ST_API int64_t st_numel(const st_tensor *t);
+ST_API st_dtype st_get_dtype(const st_tensor *t);
+ST_API st_device st_get_device(const st_tensor *t);
+ST_API bool st_is_contiguous(const st_tensor *t);
+/* Human-readable summary, e.g. "f32[2,3] cpu". */
+ST_API st_status st_describe(const st_tensor *t, char *buf, size_t cap);
+
+/* Copy all elements to host memory as row-major `dt` (converted). cap in bytes. */
+ST_API st_status st_to_host(const st_tensor *t, st_dtype dt, void *dst, size_t cap);
+/* Value of a one-element tensor. */
+ST_API st_status st_item(const st_tensor *t, double *out);
+/* Pointer to the data of a CPU tensor (NULL on another device); honours the offset. */
+ST_API void *st_data_ptr(st_tensor *t);
+/* Contiguous copy or the same tensor (retained) if already contiguous. */
+ST_API st_tensor *st_contiguous(st_tensor *t);
+ST_API st_tensor *st_clone(st_tensor *t);
+ST_API st_tensor *st_to_dtype(st_tensor *t, st_dtype dt);
+ST_API st_tensor *st_to_device(st_tensor *t, st_device dev);
+
+/* ------------------------------------------------------------------ views */
+
+/* One entry of the shape may be -1 (inferred). A view when strides allow, else a copy. */
+ST_API st_tensor *st_reshape(st_tensor *t, int ndim, const int64_t *shape);
+ST_API st_tensor *st_permute(st_tensor *t, const int *dims);
+ST_API st_tensor *st_transpose(st_tensor *t, int d0, int d1);
+/* Elements start, start+step, ... below end along dim; negative start/end count from
+ * the end and are clamped like Python slices; step >= 1. */
+ST_API st_tensor *st_slice(st_tensor *t, int dim, int64_t start, int64_t end, int64_t step);
+/* Broadcast to `shape` (size-1 dims repeat with stride 0; -1 keeps a dim). */
+ST_API st_tensor *st_expand(st_tensor *t, int ndim, const int64_t *shape);
+ST_API st_tensor *st_squeeze(st_tensor *t, int dim);
+ST_API st_tensor *st_unsqueeze(st_tensor *t, int dim);
+
+/* ------------------------------------------------------------------ ops */
+
+/* Elementwise binary ops with NumPy broadcasting. Comparisons return 0/1 in the
+ * promoted dtype. */
+ST_API st_tensor *st_add(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_sub(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_mul(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_div(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_pow(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_maximum(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_minimum(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_eq(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_ne(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_lt(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_le(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_gt(st_tensor *a, st_tensor *b);
+ST_API st_tensor *st_ge(st_tensor *a, st_tensor *b);
+/* Scalar forms: t op s, with s converted to t's dtype. */
+ST_API st_tensor *st_add_scalar(st_tensor *a, double s);
+ST_API st_tensor *st_mul_scalar(st_tensor *a, double s);
+ST_API st_tensor *st_pow_scalar(st_tensor *a, double s);
+/* where(cond != 0, a, b), broadcasting all three. */
+ST_API st_tensor *st_where(st_tensor *cond, st_tensor *a, st_tensor *b);
+
+/* Elementwise unary ops. exp/log/sqrt/tanh/sigmoid/gelu need a float dtype. gelu is
+ * the exact (erf) form. */
+ST_API st_tensor *st_neg(st_tensor *x);
+ST_API st_tensor *st_exp(st_tensor *x);
+ST_API st_tensor *st_log(st_tensor *x);
+ST_API st_tensor *st_sqrt(st_tensor *x);
+ST_API st_tensor *st_abs(st_tensor *x);
+ST_API st_tensor *st_relu(st_tensor *x);
+ST_API st_tensor *st_gelu(st_tensor *x);
+ST_API st_tensor *st_tanh(st_tensor *x);
+ST_API st_tensor *st_sigmoid(st_tensor *x);
+
+/* Reductions over the listed axes (negative counts from the end); axes == NULL or
+ * naxes == 0 reduces over all axes. sum of an integer tensor is i64; mean needs a float
+ * dtype; max/min keep the dtype (NaN propagates); argmax returns i64 (first maximum,
+ * NaN counts as the maximum) over exactly one axis. */
+ST_API st_tensor *st_sum(st_tensor *x, const int *axes, int naxes, bool keepdim);
+ST_API st_tensor *st_mean(st_tensor *x, const int *axes, int naxes, bool keepdim);
+ST_API st_tensor *st_max(st_tensor *x, const int *axes, int naxes, bool keepdim);
+ST_API st_tensor *st_min(st_tensor *x, const int *axes, int naxes, bool keepdim);
+ST_API st_tensor *st_argmax(st_tensor *x, int axis, bool keepdim);
+
+/* Matrix product: 1-D and 2-D like numpy.matmul; N-D batches broadcast. Float dtypes. */
+ST_API st_tensor *st_matmul(st_tensor *a, st_tensor *b);
+
+/* Along `dim`. */
+ST_API st_tensor *st_softmax(st_tensor *x, int dim);
+ST_API st_tensor *st_log_softmax(st_tensor *x, int dim);
+/* Mean cross-entropy of logits [N, C] against integer targets [N] (i32/i64). */
+ST_API st_tensor *st_cross_entropy(st_tensor *logits, st_tensor *targets);
+
+/* Joining and indexing. index tensors are i32 or i64; out-of-range indices are
+ * ST_E_INDEX (negative indices are not wrapped). */
+ST_API st_tensor *st_concat(st_tensor *const *ts, int n, int dim);
+ST_API st_tensor *st_index_select(st_tensor *x, int dim, st_tensor *index);
+/* out[i][j] = x[index[i][j]][j] (dim 0), like torch.gather. */
+ST_API st_tensor *st_gather(st_tensor *x, int dim, st_tensor *index);
+/* Out-of-place: a copy of x where out[index[i][j]][j] = src[i][j] (dim 0); later writes
+ * win; with reduce_add the values are added instead (torch.scatter_add). */
+ST_API st_tensor *st_scatter(st_tensor *x, int dim, st_tensor *index, st_tensor *src, bool reduce_add);
+
+/* ------------------------------------------------------------------ op table */
+
+/* The op list (from src/core/ops.def) for tools such as test-ops. */
+ST_API int st_op_count(void);
+ST_API const char *st_op_name(int op);
+
+/* ------------------------------------------------------------------ .npy files */
+
+/* NumPy .npy (format 1.0/2.0/3.0; <f4 <f8 <i4 <i8, and big-endian forms; C or Fortran
+ * order). Load returns a CPU tensor; malformed files give ST_E_FORMAT with a message
+ * that names the file and the problem. */
+ST_API st_tensor *st_npy_load(const char *path);
+ST_API st_tensor *st_npy_load_mem(const void *buf, size_t len, const char *name);
+ST_API st_status st_npy_save(const char *path, st_tensor *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SPIRALTORCH_H */

@@ -1,0 +1,77 @@
+/* backend.h — the backend interface: a small vtable of storage and kernel entries.
+ *
+ * Every backend (cpu, vulkan, cuda, hip) provides one `const st_backend` with
+ * designated initialisers. The op layer (src/ops) has already checked shapes and
+ * dtypes, resolved broadcasting into stride-0 views and allocated outputs, so a kernel
+ * only computes. Kernel views (st_kview) describe strided data in the backend's own
+ * buffers.
+ *
+ * Required entries: name, kind, device_count, describe, buf_alloc, buf_free, write,
+ * read, sync, copy, fill, unary, binary, where, reduce, argmax, matmul, softmax,
+ * index_select, gather, scatter, arange, random.
+ * Optional entries (NULL when absent; the op layer then reports ST_E_UNSUPPORTED):
+ * documented where they are added.
+ */
+#ifndef ST_BACKEND_H
+#define ST_BACKEND_H
+
+#include "../core/internal.h"
+
+typedef struct st_backend {
+    const char *name;
+    st_backend_kind kind;
+
+    /* ---- devices */
+    /* Number of usable devices; when 0, a reason in why (may be NULL). */
+    int (*device_count)(char *why, size_t cap);
+    st_status (*describe)(int dev, char *buf, size_t cap);
+    st_status (*sync)(int dev);
+
+    /* ---- memory (handles are opaque; offsets and sizes in bytes) */
+    st_status (*buf_alloc)(int dev, size_t nbytes, void **handle);
+    void (*buf_free)(int dev, void *handle, size_t nbytes);
+    st_status (*write)(int dev, void *handle, size_t off, const void *src, size_t n);
+    st_status (*read)(int dev, void *handle, size_t off, void *dst, size_t n);
+
+    /* ---- kernels; dst is always freshly allocated or an exclusive target */
+    /* dst = src converted to dst's dtype; same shape; any strides. */
+    st_status (*copy)(int dev, const st_kview *dst, const st_kview *src);
+    st_status (*fill)(int dev, const st_kview *dst, double value);
+    /* Elementwise; x has dst's shape (broadcast resolved) and dtype. */
+    st_status (*unary)(int dev, st_op op, const st_kview *dst, const st_kview *x);
+    /* a, b have dst's shape and a common dtype, which is dst's dtype. */
+    st_status (*binary)(int dev, st_op op, const st_kview *dst, const st_kview *a, const st_kview *b);
+    /* cond any dtype (non-zero = true); a, b in dst's dtype; all of dst's shape. */
+    st_status (*where)(int dev, const st_kview *dst, const st_kview *cond, const st_kview *a, const st_kview *b);
+    /* SUM/MEAN/MAX/MIN over the dims set in axes_mask; dst has x's ndim with 1 in the
+     * reduced dims (keepdim). SUM of integer x writes an i64 dst. */
+    st_status (*reduce)(int dev, st_op op, const st_kview *dst, const st_kview *x, uint32_t axes_mask);
+    /* i64 dst, x's shape with 1 at axis. */
+    st_status (*argmax)(int dev, const st_kview *dst, const st_kview *x, int axis);
+    /* a [B,M,K], b [B,K,N], dst [B,M,N] (3-D views, batch strides may be 0). */
+    st_status (*matmul)(int dev, const st_kview *dst, const st_kview *a, const st_kview *b);
+    /* op is ST_OP_SOFTMAX or ST_OP_LOG_SOFTMAX along dim. */
+    st_status (*softmax)(int dev, st_op op, const st_kview *dst, const st_kview *x, int dim);
+    /* dst = x with dim indexed by idx (1-D i32/i64, validated in range). */
+    st_status (*index_select)(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx);
+    /* dst[..i..] = x[..idx[..i..]..] along dim; idx has dst's shape; validated. */
+    st_status (*gather)(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx);
+    /* dst (already a copy of the base) [..idx[..i..]..] (+)= src[..i..] along dim. */
+    st_status (*scatter)(int dev, const st_kview *dst, int dim, const st_kview *idx, const st_kview *src, bool add);
+    /* dst[i] = start + i*step (1-D contiguous). */
+    st_status (*arange)(int dev, const st_kview *dst, double start, double step);
+    /* Philox stream (seed, offset counter): op ST_OP_RAND uniform [0,1), ST_OP_RANDN
+     * normal; dst contiguous float. Element i uses counter offset + i/4 (rand) or
+     * offset + i/4 with Box-Muller pairs (randn), identically on every backend. */
+    st_status (*random)(int dev, st_op op, const st_kview *dst, uint64_t seed, uint64_t offset);
+} st_backend;
+
+/* Registry: the compiled-in backend of a kind, or NULL. */
+const st_backend *st_backend_get(st_backend_kind kind);
+extern const st_backend st_cpu_backend;
+
+/* Parse ST_DEVICE_AUTO_PRIORITIES-style text ("wgpu,cpu") into kinds. Returns count or
+ * -1 with an error that lists the valid names. */
+int st_parse_priorities(const char *text, st_backend_kind *out, int cap);
+
+#endif

@@ -1,0 +1,10 @@
+/* env.c — the one place where the library reads environment variables.
+ * Every variable read here is documented in docs/env.md. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+const char *st_env(const char *name) {
+    const char *v = getenv(name);
+    return (v && *v) ? v : NULL;
+}

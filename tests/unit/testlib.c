@@ -1,0 +1,77 @@
+/* testlib.c — see testlib.h. */
+#include "testlib.h"
+
+#include <time.h>
+
+#define TL_MAX 512
+static struct {
+    const char *name;
+    tl_fn fn;
+} g_tests[TL_MAX];
+static int g_ntests;
+int tl_failures_in_test;
+
+void tl_register(const char *name, tl_fn fn) {
+    if (g_ntests < TL_MAX) {
+        g_tests[g_ntests].name = name;
+        g_tests[g_ntests].fn = fn;
+        g_ntests++;
+    }
+}
+
+static uint64_t g_seed;
+uint64_t tl_seed(void) { return g_seed; }
+
+static int64_t g_fail_at, g_count;
+static void *fault_alloc(size_t size, size_t align, void *user) {
+    (void)user;
+    g_count++;
+    if (g_fail_at > 0 && g_count == g_fail_at) return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, align, size)) return NULL;
+    return p;
+}
+static void fault_free(void *p, size_t size, void *user) {
+    (void)size;
+    (void)user;
+    free(p);
+}
+void tl_fail_alloc_at(int64_t n) {
+    g_count = 0;
+    g_fail_at = n;
+}
+int64_t tl_alloc_count(void) { return g_count; }
+void tl_install_fault_allocator(void) {
+    st_allocator a = {fault_alloc, fault_free, NULL};
+    st_set_allocator(&a);
+}
+
+int tl_main(int argc, char **argv) {
+    const char *s = getenv("ST_TEST_SEED");
+    g_seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
+    printf("seed=%llu (set ST_TEST_SEED to replay)\n", (unsigned long long)g_seed);
+    int passed = 0, failed = 0;
+    for (int i = 0; i < g_ntests; i++) {
+        if (argc > 1) {
+            int hit = 0;
+            for (int j = 1; j < argc; j++)
+                if (strcmp(argv[j], g_tests[i].name) == 0) hit = 1;
+            if (!hit) continue;
+        }
+        tl_failures_in_test = 0;
+        st_manual_seed(g_seed + (uint64_t)i);
+        g_tests[i].fn();
+        if (tl_failures_in_test) {
+            printf("FAIL %s\n", g_tests[i].name);
+            failed++;
+        } else {
+            printf("ok   %s\n", g_tests[i].name);
+            passed++;
+        }
+        fflush(stdout);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+__attribute__((weak)) int main(int argc, char **argv) { return tl_main(argc, argv); }
