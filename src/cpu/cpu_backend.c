@@ -5,17 +5,22 @@
 #include "cpu.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int g_threads;
+
+static int st_cpu_cores(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
 
 int st_cpu_threads(void) {
     if (g_threads <= 0) {
         const char *v = st_env("ST_NUM_THREADS");
         int n = v ? atoi(v) : 0;
         if (v && n <= 0) st_logf(ST_LOG_WARN, "ST_NUM_THREADS='%s' is not a positive integer; ignored", v);
-        g_threads = n > 0 ? n : omp_get_num_procs();
+        g_threads = n > 0 ? n : st_cpu_cores();
         if (g_threads < 1) g_threads = 1;
     }
     return g_threads;
@@ -53,7 +58,7 @@ static st_status cpu_describe(int dev, char *buf, size_t cap) {
     if (dev != 0) return st_err(ST_E_DEVICE, "cpu: device index %d out of range (1 device)", dev);
     char model[256];
     cpu_model(model, sizeof model);
-    snprintf(buf, cap, "cpu: %s, %d thread(s), %d core(s)", model, st_cpu_threads(), omp_get_num_procs());
+    snprintf(buf, cap, "cpu: %s, %d thread(s), %d core(s)", model, st_cpu_threads(), st_cpu_cores());
     return ST_OK;
 }
 
