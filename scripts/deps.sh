@@ -8,7 +8,7 @@ pkgs=(cmake make gcc g++ pkg-config libopenblas-dev)
 if [ "$mode" = test ]; then
   # clang (+ compiler-rt) for libFuzzer targets; python3-numpy/torch are used by the
   # benchmarks only, which `make bench` installs.
-  pkgs+=(clang libclang-rt-14-dev)
+  pkgs+=(clang libclang-rt-14-dev python3-numpy)
 fi
 if [ "$mode" = bench ]; then
   pkgs+=(python3-numpy python3-torch)
