@@ -432,6 +432,121 @@ ST_API void st_optim_zero_grad(st_optim *o); /* drops every parameter's .grad */
 ST_API void st_optim_set_lr(st_optim *o, double lr);
 ST_API void st_optim_free(st_optim *o);
 
+/* ---- heuristics (SpiralK) */
+
+/* Kernel parameters of the rank-K ops come from a priority chain, per field (first
+ * source that defines it wins): env SPIRAL_HEUR_K_LAB (TopK/BottomK), env SPIRAL_HEUR_K
+ * or SPIRAL_HEUR_MIDK, the rule file (SPIRAL_HEUR_FILE, else $ST_HOME/heur.kdsl, else
+ * ~/.spiraltorch/heur.kdsl), Redis, the generated table, the fallback formulas.
+ * Rules are written in SpiralK (docs/spiralk.md). Every value is validated against
+ * the device limits; an invalid one is rejected with a warning and the next source
+ * is used. Results are cached: a warm st_heur_choose costs nanoseconds. */
+
+#define ST_HEUR_MAX_FIELDS 16
+/* Field checks beyond [min, max]. */
+#define ST_HEUR_CHK_POW2 1u  /* a power of two */
+#define ST_HEUR_CHK_WG 2u    /* a workgroup size: power of two, <= the device's maximum and
+                                a multiple of its subgroup size when sg is requested */
+#define ST_HEUR_CHK_SMEM8 4u /* value * 8 bytes fit the device's shared memory */
+#define ST_HEUR_CTYPE_BOOL bool
+#define ST_HEUR_CTYPE_INT int32_t
+
+/* THE field list: X(name, BOOL|INT, min, max, checks, fallback (SpiralK), help).
+ * Adding a field is one line here; the structs, the parser, validation, the
+ * explanation and the CLI follow. */
+#define ST_HEUR_TOPK_FIELDS(X)                                                                     \
+    X(u2, BOOL, 0, 1, 0u, "c>32768 || k>128", "two passes: candidates, then merge")               \
+    X(wg, INT, 1, 1024, ST_HEUR_CHK_WG, "sel(sg, 256, 128)", "workgroup size")                     \
+    X(kl, INT, 1, 256, 0u, "sel(k>=64, 32, sel(k>=16, 16, 8))", "candidates each lane keeps")      \
+    X(ch, INT, 0, 1073741824, 0u, "sel(c>16384, 8192, 0)", "column chunk per workgroup in the first pass, 0 = whole row")
+#define ST_HEUR_MIDK_FIELDS(X)                                                                     \
+    X(wg, INT, 1, 1024, ST_HEUR_CHK_WG, "sel(c>16384, 256, 128)", "scan workgroup size")           \
+    X(tile, INT, 1, 1048576, ST_HEUR_CHK_SMEM8, "sel(c>65536, 4096, 2048)", "columns per compaction tile") \
+    X(u2, BOOL, 0, 1, 0u, "k>512 || c>32768", "scan and apply as two passes")
+
+#define ST_HEUR_X_MEMBER(name, type, mn, mx, chk, fb, help) ST_HEUR_CTYPE_##type name;
+typedef struct st_heur_choice { /* TopK / BottomK */
+    ST_HEUR_TOPK_FIELDS(ST_HEUR_X_MEMBER)
+} st_heur_choice;
+typedef struct st_heur_midk_choice {
+    ST_HEUR_MIDK_FIELDS(ST_HEUR_X_MEMBER)
+} st_heur_midk_choice;
+#undef ST_HEUR_X_MEMBER
+
+typedef enum st_heur_kind { ST_HEUR_TOPK = 0, ST_HEUR_MIDK = 1 } st_heur_kind;
+
+/* The choice for a [rows, cols] input and k (subgroup: the device runs subgroup
+ * kernels). rows, cols, k >= 0. Never fails on rule errors (those fall through the
+ * chain with a warning); fails only on bad arguments or out of memory. Thread-safe. */
+ST_API st_status st_heur_choose(int64_t rows, int64_t cols, int64_t k, bool subgroup, st_heur_choice *out);
+ST_API st_status st_heur_choose_midk(int64_t rows, int64_t cols, int64_t k, bool subgroup, st_heur_midk_choice *out);
+
+typedef enum st_heur_source {
+    ST_HEUR_SRC_ENV_LAB = 0, /* SPIRAL_HEUR_K_LAB */
+    ST_HEUR_SRC_ENV = 1,     /* SPIRAL_HEUR_K / SPIRAL_HEUR_MIDK */
+    ST_HEUR_SRC_FILE = 2,
+    ST_HEUR_SRC_REDIS = 3,
+    ST_HEUR_SRC_TABLE = 4,
+    ST_HEUR_SRC_FALLBACK = 5
+} st_heur_source;
+
+typedef struct st_heur_field_explanation {
+    const char *name; /* static: "u2" */
+    bool is_bool;
+    int32_t value;
+    st_heur_source source;
+    char where[320]; /* "env SPIRAL_HEUR_K", "<path>:<line>", "redis", "table", "fallback" */
+} st_heur_field_explanation;
+
+typedef struct st_heur_explanation {
+    st_heur_kind kind;
+    int nfields;
+    st_heur_field_explanation fields[ST_HEUR_MAX_FIELDS];
+    char notes[2048]; /* warnings met on the way (rejected values, skipped sources), one a line */
+} st_heur_explanation;
+
+/* The chain, uncached, with each field's source. */
+ST_API st_status st_heur_explain(st_heur_kind kind, int64_t rows, int64_t cols, int64_t k, bool subgroup,
+                                 st_heur_explanation *out);
+
+/* Environment and rule file are re-validated (getenv, stat) at most every
+ * `ms` milliseconds (default 250; 0 = on every call) by a coarse monotonic clock, so a
+ * change is seen within that bound. st_heur_reload() re-reads everything now. */
+ST_API void st_heur_reload(void);
+ST_API void st_heur_set_recheck_ms(int ms);
+/* Frees parsed rules and cached choices (before st_set_allocator or leak accounting);
+ * the next call loads again. */
+ST_API void st_heur_reset(void);
+
+/* Limits that chosen values are validated against. Default (until a backend sets its
+ * device's): max_workgroup 1024, subgroup_size 32, shared_mem 65536. */
+typedef struct st_heur_limits {
+    int32_t max_workgroup;
+    int32_t subgroup_size; /* 0: no subgroups */
+    int64_t shared_mem;    /* bytes per workgroup */
+} st_heur_limits;
+ST_API st_status st_heur_set_limits(const st_heur_limits *lim); /* NULL: defaults; invalidates the cache */
+ST_API void st_heur_get_limits(st_heur_limits *out);
+
+/* Check rule text. mode FILE: sections allowed, statements before any section are
+ * TopK; TOPK/MIDK: the text of SPIRAL_HEUR_K / SPIRAL_HEUR_MIDK. diag receives the
+ * diagnostics ("source:line:col: message near 'tok'", one a line; "" when clean).
+ * Returns ST_OK when clean, ST_E_FORMAT on a rule error, ST_E_IO / ST_E_OOM. */
+typedef enum st_heur_check_mode { ST_HEUR_CHECK_FILE = 0, ST_HEUR_CHECK_TOPK = 1, ST_HEUR_CHECK_MIDK = 2 } st_heur_check_mode;
+ST_API st_status st_heur_check(const char *text, size_t len, const char *source, st_heur_check_mode mode, char *diag,
+                               size_t cap);
+ST_API st_status st_heur_check_file(const char *path, char *diag, size_t cap);
+
+/* The sources of the chain as they stand (for `spiral info`): fills up to cap entries
+ * in chain order, returns how many there are (7). */
+typedef struct st_heur_source_info {
+    st_heur_source source;
+    char name[64];    /* "env SPIRAL_HEUR_K_LAB", "env SPIRAL_HEUR_K", "env SPIRAL_HEUR_MIDK", "file", ... */
+    bool active;      /* it can supply values now */
+    char detail[384]; /* "not set", "3 statements", "<path>: 2 statements", "error: ...", ... */
+} st_heur_source_info;
+ST_API int st_heur_sources(st_heur_source_info *out, int cap);
+
 /* ------------------------------------------------------------------ .npy files */
 
 /* NumPy .npy (format 1.0/2.0/3.0; <f4 <f8 <i4 <i8, and big-endian forms; C or Fortran
