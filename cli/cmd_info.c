@@ -17,6 +17,9 @@ int cmd_info(int argc, char **argv) {
     if (auto_st != ST_OK) snprintf(auto_err, sizeof auto_err, "%s", st_last_error());
     char report[4096];
     st_device_auto_report(report, sizeof report);
+    st_heur_source_info srcs[8];
+    int nsrc = st_heur_sources(srcs, 8);
+    if (nsrc > 8) nsrc = 8;
 
     if (json) printf("{\"version\":\"%s\",\"backends\":[", st_version());
     else printf("spiraltorch %s\n\nbackends:\n", st_version());
@@ -55,11 +58,21 @@ int cmd_info(int argc, char **argv) {
         cli_json_str(stdout, report);
         printf(",\"error\":");
         cli_json_str(stdout, auto_err);
-        printf("},\"threads\":%d}\n", st_get_num_threads());
+        printf("},\"threads\":%d,\"heuristics\":[", st_get_num_threads());
+        for (int i = 0; i < nsrc; i++) {
+            printf("%s{\"source\":", i ? "," : "");
+            cli_json_str(stdout, srcs[i].name);
+            printf(",\"active\":%s,\"detail\":", srcs[i].active ? "true" : "false");
+            cli_json_str(stdout, srcs[i].detail);
+            printf("}");
+        }
+        printf("]}\n");
     } else {
         printf("\nauto device: %s:%d\n%s", st_backend_name(chosen.kind), chosen.index, report);
         if (auto_st != ST_OK) printf("error: %s\n", auto_err);
         printf("\ncpu threads: %d\n", st_get_num_threads());
+        printf("\nheuristic sources (in priority order):\n");
+        for (int i = 0; i < nsrc; i++) printf("  %-22s %s\n", srcs[i].name, srcs[i].detail);
     }
     return auto_st == ST_OK ? CLI_OK : CLI_ERR;
 }

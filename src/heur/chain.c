@@ -100,7 +100,7 @@ static st_status source_parse(source *s, const char *name, const char *text, siz
     s->prog = hk_parse(name, text, len, file, kind, s->err, sizeof s->err);
     if (s->prog) return ST_OK;
     if (!s->err[0]) return ST_E_OOM;
-    st_logf(ST_LOG_WARN, "%s\n(heuristics: this source is skipped)", s->err);
+    st_logf(ST_LOG_WARN, "heuristics: source skipped: %s", s->err);
     return ST_OK;
 }
 
@@ -144,7 +144,7 @@ static st_status load_file(const char *path, const file_id *id) {
     size_t len;
     st_status st = hk_read_file(path, &buf, &len, s->err, sizeof s->err);
     if (st == ST_E_IO) {
-        st_logf(ST_LOG_WARN, "%s (heuristics: the rule file is skipped)", s->err);
+        st_logf(ST_LOG_WARN, "heuristics: source skipped: %s", s->err);
         return ST_OK;
     }
     if (st == ST_OK) {
