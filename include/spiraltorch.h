@@ -312,125 +312,30 @@ ST_API st_tensor *st_gather(st_tensor *x, int dim, st_tensor *index);
  * win; with reduce_add the values are added instead (torch.scatter_add). */
 ST_API st_tensor *st_scatter(st_tensor *x, int dim, st_tensor *index, st_tensor *src, bool reduce_add);
 
+/* ------------------------------------------------------------------ rank-K */
+
+/* Rank-K selection along the last axis (leading axes are batch rows), SPEC §3. The
+ * total order is (value, column): NaN ranks above +inf, -0.0 equals +0.0, and among
+ * equal values the lower column ranks first, so results are identical on every
+ * backend. TopK: the k largest, largest first. BottomK: the k smallest, smallest
+ * first. MidK: the k elements of ascending ranks [(n-k)/2, (n-k)/2 + k), in column
+ * order. k in [0, n]. *values (x's dtype) and *indices (i32, or i64 with
+ * st_rankk_ex) are new tensors of shape [..., k]. Kernel parameters come from the
+ * heuristics chain (st_heur_choose / st_heur_choose_midk). Gradients flow to the
+ * selected positions. */
+typedef enum st_rankk_kind { ST_TOPK = 0, ST_BOTTOMK = 1, ST_MIDK = 2 } st_rankk_kind;
+ST_API st_status st_topk(st_tensor *x, int64_t k, st_tensor **values, st_tensor **indices);
+ST_API st_status st_bottomk(st_tensor *x, int64_t k, st_tensor **values, st_tensor **indices);
+ST_API st_status st_midk(st_tensor *x, int64_t k, st_tensor **values, st_tensor **indices);
+/* index_dtype ST_I32 or ST_I64; indices may be NULL when not wanted. */
+ST_API st_status st_rankk_ex(st_tensor *x, st_rankk_kind kind, int64_t k, st_dtype index_dtype, st_tensor **values,
+                             st_tensor **indices);
+
 /* ------------------------------------------------------------------ op table */
 
 /* The op list (from src/core/ops.def) for tools such as test-ops. */
 ST_API int st_op_count(void);
 ST_API const char *st_op_name(int op);
-
-/* ---- autograd */
-
-/* Reverse-mode autograd over a tape recorded as ops run (like PyTorch's eager mode).
- * - A leaf requires grad after st_set_requires_grad(t, true) (float dtypes only). An
- *   op whose inputs require grad, run while grad mode is on, records a node; its
- *   output requires grad. The node keeps what backward needs (inputs' data, never the
- *   output tensor itself) and is freed when the last output that refers to it goes.
- * - st_backward(t, grad): gradients of t with respect to every leaf that requires grad,
- *   accumulated (+=) into the leaf's .grad. grad may be NULL only for a one-element t;
- *   otherwise it must have t's shape. Afterwards the saved tensors of the graph are
- *   freed (a second backward through it is ST_E_STATE) unless retain_graph is set.
- *   Only leaves get .grad; backward itself is not recorded (no double backward).
- * - Gradients of broadcast inputs are summed back to the input's shape; views
- *   (reshape, permute, slice, expand) pass gradients to their base.
- * - In-place writes (st_fill_, optimizer steps) to tensors saved by a graph that will
- *   still be backwarded give wrong gradients; do them after backward. */
-ST_API st_status st_set_requires_grad(st_tensor *t, bool requires_grad);
-ST_API bool st_requires_grad(const st_tensor *t);
-/* True for tensors not produced by a recorded op. */
-ST_API bool st_is_leaf(const st_tensor *t);
-ST_API st_status st_backward(st_tensor *t, st_tensor *grad);
-ST_API st_status st_backward_ex(st_tensor *t, st_tensor *grad, bool retain_graph);
-/* The accumulated gradient of a leaf: BORROWED (do not release), NULL when none. It is
- * updated in place by later backward calls and stays valid until st_grad_clear or the
- * leaf's release. */
-ST_API st_tensor *st_grad(st_tensor *t);
-/* Fill .grad with zeros (keeps the buffer) / drop it (the next backward allocates). */
-ST_API st_status st_zero_grad(st_tensor *t);
-ST_API void st_grad_clear(st_tensor *t);
-/* A new tensor sharing t's storage that does not require grad and has no history. */
-ST_API st_tensor *st_detach(st_tensor *t);
-/* Grad mode of the calling thread (on by default). st_set_grad_enabled returns the
- * previous state. st_no_grad_enter/exit nest: exit restores what enter found. */
-ST_API bool st_is_grad_enabled(void);
-ST_API bool st_set_grad_enabled(bool enabled);
-ST_API void st_no_grad_enter(void);
-ST_API void st_no_grad_exit(void);
-
-/* ---- nn and optimizers */
-
-typedef enum st_act { ST_ACT_NONE = 0, ST_ACT_RELU, ST_ACT_GELU, ST_ACT_TANH, ST_ACT_SIGMOID } st_act;
-/* act(x); ST_ACT_NONE returns x retained. */
-ST_API st_tensor *st_activation(st_tensor *x, st_act act);
-
-/* A parameter list: named tensors, each retained by the list and marked requires_grad. */
-typedef struct st_params st_params;
-ST_API st_params *st_params_new(void);
-ST_API void st_params_free(st_params *p); /* NULL-safe; releases the tensors */
-/* name: 1..127 characters of [A-Za-z0-9_.-], unique in the list (it is a file name). */
-ST_API st_status st_params_add(st_params *p, const char *name, st_tensor *t);
-ST_API int st_params_count(const st_params *p);
-ST_API st_tensor *st_params_at(const st_params *p, int i); /* borrowed */
-ST_API const char *st_params_name(const st_params *p, int i);
-ST_API int64_t st_params_numel(const st_params *p);
-ST_API void st_params_zero_grad(st_params *p); /* drops every .grad */
-/* One `<dir>/<name>.npy` per parameter (dir is created if missing). Load reads into
- * the existing tensors (shapes must match; dtype and device are converted). */
-ST_API st_status st_params_save(const st_params *p, const char *dir);
-ST_API st_status st_params_load(st_params *p, const char *dir);
-
-/* In-place initialisers (no autograd). rng NULL = the global generator. Kaiming uses
- * the ReLU gain: uniform bound sqrt(6/fan_in), normal std sqrt(2/fan_in); Xavier:
- * bound sqrt(6/(fan_in+fan_out)), std sqrt(2/(fan_in+fan_out)). */
-ST_API st_status st_init_uniform_(st_tensor *t, double lo, double hi, st_rng *rng);
-ST_API st_status st_init_normal_(st_tensor *t, double mean, double std, st_rng *rng);
-ST_API st_status st_init_kaiming_uniform_(st_tensor *t, int64_t fan_in, st_rng *rng);
-ST_API st_status st_init_kaiming_normal_(st_tensor *t, int64_t fan_in, st_rng *rng);
-ST_API st_status st_init_xavier_uniform_(st_tensor *t, int64_t fan_in, int64_t fan_out, st_rng *rng);
-ST_API st_status st_init_xavier_normal_(st_tensor *t, int64_t fan_in, int64_t fan_out, st_rng *rng);
-
-/* Linear layer y = x W^T + b with W [out, in] (Kaiming-uniform) and b [out] (uniform
- * +-1/sqrt(in)), like torch.nn.Linear. */
-typedef struct st_linear st_linear;
-ST_API st_linear *st_linear_new(int64_t in, int64_t out, bool bias, st_dtype dt, st_device dev, st_rng *rng);
-ST_API void st_linear_free(st_linear *l);
-ST_API st_tensor *st_linear_forward(st_linear *l, st_tensor *x);
-ST_API st_tensor *st_linear_weight(st_linear *l); /* borrowed */
-ST_API st_tensor *st_linear_bias(st_linear *l);   /* borrowed, NULL without bias */
-/* Adds "<prefix>weight" and "<prefix>bias" to p. */
-ST_API st_status st_linear_params(st_linear *l, st_params *p, const char *prefix);
-
-/* MLP: sizes[0] -> sizes[1] -> ... -> sizes[n-1] (n >= 2), `act` between layers (not
- * after the last). Parameters "0.weight", "0.bias", "1.weight", ... */
-typedef struct st_mlp st_mlp;
-ST_API st_mlp *st_mlp_new(int n, const int64_t *sizes, st_act act, st_dtype dt, st_device dev, st_rng *rng);
-ST_API void st_mlp_free(st_mlp *m);
-ST_API st_tensor *st_mlp_forward(st_mlp *m, st_tensor *x);
-ST_API st_params *st_mlp_params(st_mlp *m); /* borrowed, owned by the MLP */
-
-/* Optimizers over a parameter list (the tensors are retained; the list is not kept).
- * SGD (torch semantics): g += wd*p; with momentum buf = mu*buf + (1-dampening)*g (buf = g
- * on the first step), g = nesterov ? g + mu*buf : buf; p -= lr*g.
- * Adam: g += wd*p (L2); m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
- *   p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps).
- * AdamW: like Adam with p *= 1 - lr*wd first instead of the L2 term.
- * Parameters without a .grad are skipped. Steps run under no_grad, in place. */
-typedef enum st_optim_kind { ST_OPTIM_SGD = 0, ST_OPTIM_ADAM = 1, ST_OPTIM_ADAMW = 2 } st_optim_kind;
-typedef struct st_optim_config {
-    st_optim_kind kind;
-    double lr;
-    double momentum, dampening; /* SGD */
-    bool nesterov;              /* SGD */
-    double beta1, beta2, eps;   /* Adam, AdamW */
-    double weight_decay;
-} st_optim_config;
-/* Defaults: SGD momentum 0; Adam/AdamW betas (0.9, 0.999), eps 1e-8; AdamW wd 0.01. */
-ST_API st_optim_config st_optim_defaults(st_optim_kind kind, double lr);
-typedef struct st_optim st_optim;
-ST_API st_optim *st_optim_new(const st_params *p, const st_optim_config *cfg);
-ST_API st_status st_optim_step(st_optim *o);
-ST_API void st_optim_zero_grad(st_optim *o); /* drops every parameter's .grad */
-ST_API void st_optim_set_lr(st_optim *o, double lr);
-ST_API void st_optim_free(st_optim *o);
 
 /* ---- heuristics (SpiralK) */
 
@@ -546,6 +451,120 @@ typedef struct st_heur_source_info {
     char detail[384]; /* "not set", "3 statements", "<path>: 2 statements", "error: ...", ... */
 } st_heur_source_info;
 ST_API int st_heur_sources(st_heur_source_info *out, int cap);
+
+/* ---- autograd */
+
+/* Reverse-mode autograd over a tape recorded as ops run (like PyTorch's eager mode).
+ * - A leaf requires grad after st_set_requires_grad(t, true) (float dtypes only). An
+ *   op whose inputs require grad, run while grad mode is on, records a node; its
+ *   output requires grad. The node keeps what backward needs (inputs' data, never the
+ *   output tensor itself) and is freed when the last output that refers to it goes.
+ * - st_backward(t, grad): gradients of t with respect to every leaf that requires grad,
+ *   accumulated (+=) into the leaf's .grad. grad may be NULL only for a one-element t;
+ *   otherwise it must have t's shape. Afterwards the saved tensors of the graph are
+ *   freed (a second backward through it is ST_E_STATE) unless retain_graph is set.
+ *   Only leaves get .grad; backward itself is not recorded (no double backward).
+ * - Gradients of broadcast inputs are summed back to the input's shape; views
+ *   (reshape, permute, slice, expand) pass gradients to their base.
+ * - In-place writes (st_fill_, optimizer steps) to tensors saved by a graph that will
+ *   still be backwarded give wrong gradients; do them after backward. */
+ST_API st_status st_set_requires_grad(st_tensor *t, bool requires_grad);
+ST_API bool st_requires_grad(const st_tensor *t);
+/* True for tensors not produced by a recorded op. */
+ST_API bool st_is_leaf(const st_tensor *t);
+ST_API st_status st_backward(st_tensor *t, st_tensor *grad);
+ST_API st_status st_backward_ex(st_tensor *t, st_tensor *grad, bool retain_graph);
+/* The accumulated gradient of a leaf: BORROWED (do not release), NULL when none. It is
+ * updated in place by later backward calls and stays valid until st_grad_clear or the
+ * leaf's release. */
+ST_API st_tensor *st_grad(st_tensor *t);
+/* Fill .grad with zeros (keeps the buffer) / drop it (the next backward allocates). */
+ST_API st_status st_zero_grad(st_tensor *t);
+ST_API void st_grad_clear(st_tensor *t);
+/* A new tensor sharing t's storage that does not require grad and has no history. */
+ST_API st_tensor *st_detach(st_tensor *t);
+/* Grad mode of the calling thread (on by default). st_set_grad_enabled returns the
+ * previous state. st_no_grad_enter/exit nest: exit restores what enter found. */
+ST_API bool st_is_grad_enabled(void);
+ST_API bool st_set_grad_enabled(bool enabled);
+ST_API void st_no_grad_enter(void);
+ST_API void st_no_grad_exit(void);
+
+/* ---- nn and optimizers */
+
+typedef enum st_act { ST_ACT_NONE = 0, ST_ACT_RELU, ST_ACT_GELU, ST_ACT_TANH, ST_ACT_SIGMOID } st_act;
+/* act(x); ST_ACT_NONE returns x retained. */
+ST_API st_tensor *st_activation(st_tensor *x, st_act act);
+
+/* A parameter list: named tensors, each retained by the list and marked requires_grad. */
+typedef struct st_params st_params;
+ST_API st_params *st_params_new(void);
+ST_API void st_params_free(st_params *p); /* NULL-safe; releases the tensors */
+/* name: 1..127 characters of [A-Za-z0-9_.-], unique in the list (it is a file name). */
+ST_API st_status st_params_add(st_params *p, const char *name, st_tensor *t);
+ST_API int st_params_count(const st_params *p);
+ST_API st_tensor *st_params_at(const st_params *p, int i); /* borrowed */
+ST_API const char *st_params_name(const st_params *p, int i);
+ST_API int64_t st_params_numel(const st_params *p);
+ST_API void st_params_zero_grad(st_params *p); /* drops every .grad */
+/* One `<dir>/<name>.npy` per parameter (dir is created if missing). Load reads into
+ * the existing tensors (shapes must match; dtype and device are converted). */
+ST_API st_status st_params_save(const st_params *p, const char *dir);
+ST_API st_status st_params_load(st_params *p, const char *dir);
+
+/* In-place initialisers (no autograd). rng NULL = the global generator. Kaiming uses
+ * the ReLU gain: uniform bound sqrt(6/fan_in), normal std sqrt(2/fan_in); Xavier:
+ * bound sqrt(6/(fan_in+fan_out)), std sqrt(2/(fan_in+fan_out)). */
+ST_API st_status st_init_uniform_(st_tensor *t, double lo, double hi, st_rng *rng);
+ST_API st_status st_init_normal_(st_tensor *t, double mean, double std, st_rng *rng);
+ST_API st_status st_init_kaiming_uniform_(st_tensor *t, int64_t fan_in, st_rng *rng);
+ST_API st_status st_init_kaiming_normal_(st_tensor *t, int64_t fan_in, st_rng *rng);
+ST_API st_status st_init_xavier_uniform_(st_tensor *t, int64_t fan_in, int64_t fan_out, st_rng *rng);
+ST_API st_status st_init_xavier_normal_(st_tensor *t, int64_t fan_in, int64_t fan_out, st_rng *rng);
+
+/* Linear layer y = x W^T + b with W [out, in] (Kaiming-uniform) and b [out] (uniform
+ * +-1/sqrt(in)), like torch.nn.Linear. */
+typedef struct st_linear st_linear;
+ST_API st_linear *st_linear_new(int64_t in, int64_t out, bool bias, st_dtype dt, st_device dev, st_rng *rng);
+ST_API void st_linear_free(st_linear *l);
+ST_API st_tensor *st_linear_forward(st_linear *l, st_tensor *x);
+ST_API st_tensor *st_linear_weight(st_linear *l); /* borrowed */
+ST_API st_tensor *st_linear_bias(st_linear *l);   /* borrowed, NULL without bias */
+/* Adds "<prefix>weight" and "<prefix>bias" to p. */
+ST_API st_status st_linear_params(st_linear *l, st_params *p, const char *prefix);
+
+/* MLP: sizes[0] -> sizes[1] -> ... -> sizes[n-1] (n >= 2), `act` between layers (not
+ * after the last). Parameters "0.weight", "0.bias", "1.weight", ... */
+typedef struct st_mlp st_mlp;
+ST_API st_mlp *st_mlp_new(int n, const int64_t *sizes, st_act act, st_dtype dt, st_device dev, st_rng *rng);
+ST_API void st_mlp_free(st_mlp *m);
+ST_API st_tensor *st_mlp_forward(st_mlp *m, st_tensor *x);
+ST_API st_params *st_mlp_params(st_mlp *m); /* borrowed, owned by the MLP */
+
+/* Optimizers over a parameter list (the tensors are retained; the list is not kept).
+ * SGD (torch semantics): g += wd*p; with momentum buf = mu*buf + (1-dampening)*g (buf = g
+ * on the first step), g = nesterov ? g + mu*buf : buf; p -= lr*g.
+ * Adam: g += wd*p (L2); m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+ *   p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps).
+ * AdamW: like Adam with p *= 1 - lr*wd first instead of the L2 term.
+ * Parameters without a .grad are skipped. Steps run under no_grad, in place. */
+typedef enum st_optim_kind { ST_OPTIM_SGD = 0, ST_OPTIM_ADAM = 1, ST_OPTIM_ADAMW = 2 } st_optim_kind;
+typedef struct st_optim_config {
+    st_optim_kind kind;
+    double lr;
+    double momentum, dampening; /* SGD */
+    bool nesterov;              /* SGD */
+    double beta1, beta2, eps;   /* Adam, AdamW */
+    double weight_decay;
+} st_optim_config;
+/* Defaults: SGD momentum 0; Adam/AdamW betas (0.9, 0.999), eps 1e-8; AdamW wd 0.01. */
+ST_API st_optim_config st_optim_defaults(st_optim_kind kind, double lr);
+typedef struct st_optim st_optim;
+ST_API st_optim *st_optim_new(const st_params *p, const st_optim_config *cfg);
+ST_API st_status st_optim_step(st_optim *o);
+ST_API void st_optim_zero_grad(st_optim *o); /* drops every parameter's .grad */
+ST_API void st_optim_set_lr(st_optim *o, double lr);
+ST_API void st_optim_free(st_optim *o);
 
 /* ------------------------------------------------------------------ .npy files */
 

@@ -17,6 +17,20 @@
 
 #include "../core/internal.h"
 
+typedef enum st_rank_mode { ST_RANK_TOP = 0, ST_RANK_BOTTOM = 1, ST_RANK_MID = 2 } st_rank_mode;
+
+/* Kernel parameters of a rank-K call, as chosen by the heuristics chain. */
+typedef struct st_rankk_params {
+    bool u2;      /* TopK: two passes (chunk candidates, then merge); MidK: count, then write */
+    int wg;       /* workgroup size; on the CPU: rows per scheduling task */
+    int kl;       /* candidates kept per lane before a shrink (CPU: slack = 16*kl) */
+    int64_t ch;   /* TopK column chunk per task in pass 1 (0 = whole row) */
+    int algo;     /* 0 = streaming filter, 1 = radix select (ST_RANKK_ALGO_*) */
+    int64_t tile; /* MidK columns per compaction tile */
+} st_rankk_params;
+#define ST_RANKK_ALGO_FILTER 0
+#define ST_RANKK_ALGO_RADIX 1
+
 typedef struct st_backend {
     const char *name;
     st_backend_kind kind;
@@ -64,6 +78,14 @@ typedef struct st_backend {
      * normal; dst contiguous float. Element i uses counter offset + i/4 (rand) or
      * offset + i/4 with Box-Muller pairs (randn), identically on every backend. */
     st_status (*random)(int dev, st_op op, const st_kview *dst, uint64_t seed, uint64_t offset);
+
+    /* ---- optional entries (NULL when absent) */
+    /* Rank-K along the last dim of x (any strides, leading dims are rows). vals is a
+     * contiguous [rows, k] of x's dtype, idx a contiguous [rows, k] of i32 or i64; k in
+     * [0, n], already validated. Exact: the total order of SPEC §3. p comes from the
+     * heuristics (st_heur_choose / st_heur_choose_midk) and every field is honoured. */
+    st_status (*rankk)(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x,
+                       int64_t k, const st_rankk_params *p);
 } st_backend;
 
 /* Registry: the compiled-in backend of a kind, or NULL. */

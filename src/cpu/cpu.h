@@ -14,6 +14,14 @@
 
 int st_cpu_threads(void);
 
+/* Index of the calling thread inside a parallel region (0 outside, or without OpenMP). */
+#ifdef _OPENMP
+#include <omp.h>
+static inline int st_cpu_tid(void) { return omp_get_thread_num(); }
+#else
+static inline int st_cpu_tid(void) { return 0; }
+#endif
+
 /* Typed pointer to the first element of a view. */
 static inline char *st_cpu_base(const st_kview *v) {
     return (char *)v->handle + v->offset * (int64_t)st_dtype_size(v->dtype);
@@ -56,5 +64,20 @@ st_status st_cpu_matmul(int dev, const st_kview *dst, const st_kview *a, const s
 st_status st_cpu_index_select(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx);
 st_status st_cpu_gather(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx);
 st_status st_cpu_scatter(int dev, const st_kview *dst, int dim, const st_kview *idx, const st_kview *src, bool add);
+
+/* cpu_rankk.c */
+st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x,
+                       int64_t k, const st_rankk_params *p);
+/* What the last st_cpu_rankk call on this thread ran (for tests and `spiral bench`). */
+typedef struct st_cpu_rankk_stats {
+    int algo;            /* ST_RANKK_ALGO_* actually used */
+    int64_t tasks;       /* parallel tasks scheduled */
+    int64_t chunks;      /* column chunks per row in pass 1 */
+    int64_t shrinks;     /* candidate-buffer shrinks (filter) */
+    int64_t candidates;  /* candidates pushed (filter) */
+    int64_t row_passes;  /* passes over row data (radix) */
+    int64_t tiles;       /* compaction tiles (MidK) */
+} st_cpu_rankk_stats;
+void st_cpu_rankk_last_stats(st_cpu_rankk_stats *out);
 
 #endif

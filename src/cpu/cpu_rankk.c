@@ -1,0 +1,817 @@
+/* cpu_rankk.c — TopK / BottomK / MidK along the last axis on the CPU.
+ *
+ * Order (SPEC §3): every element maps to an unsigned score where a larger score ranks
+ * better (TopK: larger value; BottomK and MidK: smaller value); among equal scores the
+ * lower column ranks first. Scores canonicalise -0.0 to +0.0 and every NaN to one NaN
+ * above +inf, so results are exact and identical on every backend.
+ *
+ * Two algorithms, chosen by the heuristics (st_rankk_params.algo):
+ *  FILTER (f32 TopK/BottomK): one streaming pass with a running threshold. Candidates
+ *    go to a buffer of k + 16*kl composites (score << 32 | ~column); a full buffer is
+ *    shrunk to k by quickselect, which raises the threshold. With u2 the row is cut in
+ *    ch-column chunks whose candidates are found independently (in parallel when there
+ *    are fewer rows than threads) and merged in a second step.
+ *  RADIX (every dtype): radix select of the k-th score (11-bit digits; after the first
+ *    digit, a small bucket is gathered and refined in a buffer, a large one is refined
+ *    by re-reading the row), then one pass that collects the winners in column order
+ *    and a stable LSD radix sort by score.
+ *  MidK always uses radix select, for ranks lo and lo+k-1, then compacts the row in
+ *    column order tile by tile (tile columns); with u2 the compaction is two passes
+ *    (count per tile, then write), so the tiles of one row can go to different threads.
+ * wg is the number of rows per scheduling task. Extra memory is
+ * O(threads * (k + 16*kl + tile)), never a copy of the input.
+ */
+#include "cpu.h"
+
+#define SCH 2048          /* scores converted per block (fits L1) */
+#define GATHER_CAP 8192   /* a radix bucket up to this size is refined in a buffer */
+#define DIGIT 11
+
+typedef struct rk_row {
+    st_dtype dt;
+    const char *base; /* first element of the row */
+    int64_t stride;   /* elements */
+    int64_t n;
+    uint64_t flip; /* XOR applied to the ascending key: 0 for TopK, all-ones (width) otherwise */
+    int width;     /* 32 or 64 */
+} rk_row;
+
+typedef struct rk_scratch {
+    uint64_t *sc;  /* SCH scores */
+    uint64_t *buf; /* filter: row accumulator (cap) | radix: out scores (k) */
+    uint64_t *buf2; /* filter: chunk accumulator (cap) | radix: tmp scores (k) */
+    int64_t *col;  /* radix: out columns (k) */
+    int64_t *col2; /* radix: tmp columns (k) */
+    uint64_t *gs;  /* radix: gathered bucket scores (GATHER_CAP) */
+    int64_t *gc;   /* radix: gathered bucket columns (GATHER_CAP) */
+    uint32_t *hist; /* 2048 */
+    struct mid_cnt *tiles; /* MidK u2: counts per tile (ntiles) */
+    int64_t *tstart;       /* MidK u2: 3 starts per tile */
+    st_cpu_rankk_stats st;
+} rk_scratch;
+
+static _Thread_local st_cpu_rankk_stats tl_last;
+void st_cpu_rankk_last_stats(st_cpu_rankk_stats *out) { *out = tl_last; }
+
+/* ---------------------------------------------------------------- scores */
+
+static inline uint32_t key_f32(uint32_t u) {
+    uint32_t a = u & 0x7FFFFFFFu;
+    u = a == 0 ? 0 : u;
+    u = a > 0x7F800000u ? 0x7FC00000u : u;
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+static inline uint64_t key_f64(uint64_t u) {
+    uint64_t a = u & 0x7FFFFFFFFFFFFFFFull;
+    u = a == 0 ? 0 : u;
+    u = a > 0x7FF0000000000000ull ? 0x7FF8000000000000ull : u;
+    return (u & 0x8000000000000000ull) ? ~u : (u | 0x8000000000000000ull);
+}
+
+/* Scores of row elements [c0, c0+m) into out. */
+static void scores(const rk_row *r, int64_t c0, int64_t m, uint64_t *out) {
+    const int64_t s = r->stride;
+    const uint64_t f = r->flip;
+    switch (r->dt) {
+    case ST_F32: {
+        const uint32_t *p = (const uint32_t *)(const void *)r->base + c0 * s;
+        if (s == 1)
+            for (int64_t i = 0; i < m; i++) out[i] = (uint64_t)key_f32(p[i]) ^ f;
+        else
+            for (int64_t i = 0; i < m; i++) out[i] = (uint64_t)key_f32(p[i * s]) ^ f;
+        break;
+    }
+    case ST_I32: {
+        const uint32_t *p = (const uint32_t *)(const void *)r->base + c0 * s;
+        for (int64_t i = 0; i < m; i++) out[i] = (uint64_t)(p[i * s] ^ 0x80000000u) ^ f;
+        break;
+    }
+    case ST_F64: {
+        const uint64_t *p = (const uint64_t *)(const void *)r->base + c0 * s;
+        for (int64_t i = 0; i < m; i++) out[i] = key_f64(p[i * s]) ^ f;
+        break;
+    }
+    case ST_I64: {
+        const uint64_t *p = (const uint64_t *)(const void *)r->base + c0 * s;
+        for (int64_t i = 0; i < m; i++) out[i] = (p[i * s] ^ 0x8000000000000000ull) ^ f;
+        break;
+    }
+    }
+}
+
+/* Copy element `col` of the row to vals[j] and write the index. */
+static inline void emit(const rk_row *r, const st_kview *vals, const st_kview *idx, int64_t row, int64_t k, int64_t j,
+                        int64_t col) {
+    if (r->width == 32)
+        ((uint32_t *)(void *)st_cpu_base(vals))[row * k + j] = ((const uint32_t *)(const void *)r->base)[col * r->stride];
+    else
+        ((uint64_t *)(void *)st_cpu_base(vals))[row * k + j] = ((const uint64_t *)(const void *)r->base)[col * r->stride];
+    if (idx->dtype == ST_I32)
+        ((int32_t *)(void *)st_cpu_base(idx))[row * k + j] = (int32_t)col;
+    else
+        ((int64_t *)(void *)st_cpu_base(idx))[row * k + j] = col;
+}
+
+/* ---------------------------------------------------------------- selection helpers */
+
+static inline void swap64(uint64_t *a, uint64_t *b) {
+    uint64_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Rearrange v[0..n) so that v[0..k) holds the k largest (unique values), v[k-1] the
+ * smallest of them. Quickselect with median-of-three. */
+static void select_top(uint64_t *v, int64_t n, int64_t k) {
+    int64_t lo = 0, hi = n - 1, want = k - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (v[mid] > v[lo]) swap64(&v[mid], &v[lo]);
+        if (v[hi] > v[lo]) swap64(&v[hi], &v[lo]);
+        if (v[hi] > v[mid]) swap64(&v[hi], &v[mid]);
+        uint64_t piv = v[mid]; /* median of three; descending partition */
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > piv) i++;
+            while (v[j] < piv) j--;
+            if (i <= j) {
+                swap64(&v[i], &v[j]);
+                i++;
+                j--;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
+    }
+    /* v[want] is now the k-th largest; make v[k-1] the minimum of v[0..k). */
+    int64_t m = 0;
+    for (int64_t i = 1; i < k; i++)
+        if (v[i] < v[m]) m = i;
+    swap64(&v[m], &v[k - 1]);
+}
+
+/* Sort unique u64 descending (insertion sort below 32, else quicksort). */
+static void sort_desc(uint64_t *v, int64_t n) {
+    while (n > 32) {
+        int64_t mid = n / 2;
+        if (v[mid] > v[0]) swap64(&v[mid], &v[0]);
+        if (v[n - 1] > v[0]) swap64(&v[n - 1], &v[0]);
+        if (v[n - 1] > v[mid]) swap64(&v[n - 1], &v[mid]);
+        uint64_t piv = v[mid];
+        int64_t i = 0, j = n - 1;
+        while (i <= j) {
+            while (v[i] > piv) i++;
+            while (v[j] < piv) j--;
+            if (i <= j) {
+                swap64(&v[i], &v[j]);
+                i++;
+                j--;
+            }
+        }
+        /* recurse into the smaller side, loop on the larger */
+        if (j + 1 < n - i) {
+            sort_desc(v, j + 1);
+            v += i;
+            n -= i;
+        } else {
+            sort_desc(v + i, n - i);
+            n = j + 1;
+        }
+    }
+    for (int64_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        int64_t j = i - 1;
+        while (j >= 0 && v[j] < x) {
+            v[j + 1] = v[j];
+            j--;
+        }
+        v[j + 1] = x;
+    }
+}
+
+/* ---------------------------------------------------------------- FILTER (f32) */
+
+typedef struct facc {
+    uint64_t *buf;
+    int64_t n, cap, k;
+    bool top;      /* TopK (else BottomK) */
+    bool have_thr; /* buf holds k candidates and thr is the k-th best */
+    uint64_t thr;  /* composite of the k-th best */
+    float t;       /* its value */
+    bool t_nan;
+    int64_t shrinks, pushed;
+} facc;
+
+static inline uint64_t composite(uint32_t score, int64_t col) {
+    return ((uint64_t)score << 32) | (uint64_t)(0xFFFFFFFFu - (uint32_t)col);
+}
+static inline int64_t comp_col(uint64_t c) { return (int64_t)(0xFFFFFFFFu - (uint32_t)c); }
+
+static void facc_reset(facc *a) {
+    a->n = 0;
+    a->have_thr = false;
+}
+
+static void facc_shrink(facc *a) {
+    select_top(a->buf, a->n, a->k);
+    a->n = a->k;
+    a->thr = a->buf[a->k - 1];
+    a->have_thr = true;
+    uint32_t key = (uint32_t)(a->thr >> 32) ^ (a->top ? 0u : 0xFFFFFFFFu);
+    uint32_t bits = (key & 0x80000000u) ? (key ^ 0x80000000u) : ~key;
+    memcpy(&a->t, &bits, sizeof bits);
+    a->t_nan = a->t != a->t;
+    a->shrinks++;
+}
+
+static inline void facc_push(facc *a, uint64_t c) {
+    a->buf[a->n++] = c;
+    a->pushed++;
+    if (a->n == a->cap) facc_shrink(a);
+}
+
+/* Does value v (at a later column) beat the threshold? */
+static inline bool facc_pass(const facc *a, float v) {
+    if (!a->have_thr) return true;
+    if (a->top) return a->t_nan ? false : !(v <= a->t);
+    return a->t_nan ? (v == v) : (v < a->t);
+}
+
+/* Any of the 64 values beats the threshold? Written for the vectoriser. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static bool block_any(const float *p, float t, int mode) {
+    int any = 0;
+    switch (mode) {
+    case 0: /* top, !(v <= t) */
+        for (int j = 0; j < 64; j++) any |= !(p[j] <= t);
+        break;
+    case 1: /* bottom, v < t */
+        for (int j = 0; j < 64; j++) any |= p[j] < t;
+        break;
+    default: /* bottom with a NaN threshold: any non-NaN */
+        for (int j = 0; j < 64; j++) any |= p[j] == p[j];
+        break;
+    }
+    return any != 0;
+}
+
+/* Feed columns [c0, c1) of a contiguous-or-strided f32 row into the accumulator. */
+static void filter_segment(facc *a, const float *row, int64_t stride, int64_t c0, int64_t c1) {
+    uint32_t flip = a->top ? 0u : 0xFFFFFFFFu;
+    int64_t c = c0;
+    if (stride == 1) {
+        for (; c + 64 <= c1; c += 64) {
+            const float *p = row + c;
+            if (a->have_thr) {
+                if (a->top && a->t_nan) return; /* nothing can beat a NaN seen earlier */
+                int mode = a->top ? 0 : (a->t_nan ? 2 : 1);
+                if (!block_any(p, a->t, mode)) continue;
+            }
+            for (int j = 0; j < 64; j++) {
+                if (!facc_pass(a, p[j])) continue;
+                uint32_t u;
+                memcpy(&u, &p[j], sizeof u);
+                facc_push(a, composite(key_f32(u) ^ flip, c + j));
+            }
+        }
+    }
+    for (; c < c1; c++) {
+        float v = row[c * stride];
+        if (!facc_pass(a, v)) continue;
+        uint32_t u;
+        memcpy(&u, &v, sizeof u);
+        facc_push(a, composite(key_f32(u) ^ flip, c));
+    }
+}
+
+/* Merge the composites of src (n of them) into a: only those above a's threshold. */
+static void facc_merge(facc *a, const uint64_t *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!a->have_thr || src[i] > a->thr) facc_push(a, src[i]);
+}
+
+/* Reduce to the best min(k, n) composites, sorted best first; returns the count. */
+static int64_t facc_final(facc *a) {
+    if (a->n > a->k) select_top(a->buf, a->n, a->k), a->n = a->k;
+    sort_desc(a->buf, a->n);
+    return a->n;
+}
+
+/* ---------------------------------------------------------------- RADIX */
+
+/* Histogram of digit (shift, bits) over row elements whose score matches prefix/pmask. */
+static void hist_row(const rk_row *r, rk_scratch *w, int shift, uint64_t dmask, uint64_t prefix, uint64_t pmask) {
+    memset(w->hist, 0, sizeof(uint32_t) << DIGIT);
+    for (int64_t c0 = 0; c0 < r->n; c0 += SCH) {
+        int64_t m = r->n - c0 < SCH ? r->n - c0 : SCH;
+        scores(r, c0, m, w->sc);
+        if (pmask == 0)
+            for (int64_t i = 0; i < m; i++) w->hist[(w->sc[i] >> shift) & dmask]++;
+        else
+            for (int64_t i = 0; i < m; i++)
+                if ((w->sc[i] & pmask) == prefix) w->hist[(w->sc[i] >> shift) & dmask]++;
+    }
+    w->st.row_passes++;
+}
+
+/* Walk a histogram from the best digit down; returns the digit holding rank *rem and
+ * leaves in *rem the rank inside it. */
+static uint64_t hist_walk(const uint32_t *hist, uint64_t dmask, int64_t *rem, int64_t *count) {
+    for (int64_t d = (int64_t)dmask; d >= 0; d--) {
+        if (*rem < hist[d]) {
+            *count = hist[d];
+            return (uint64_t)d;
+        }
+        *rem -= hist[d];
+    }
+    *count = 0;
+    return 0; /* unreachable for a valid rank */
+}
+
+/* Threshold of descending rank `rank`: score S and the occurrence (column order) of S. */
+typedef struct rk_thr {
+    uint64_t S;
+    int64_t occ;
+} rk_thr;
+
+static rk_thr radix_select(const rk_row *r, rk_scratch *w, int64_t rank) {
+    uint64_t prefix = 0, pmask = 0;
+    int64_t rem = rank, count = r->n;
+    int hi = r->width;
+    bool gathered = false;
+    int64_t ng = 0;
+    while (hi > 0) {
+        int bits = hi >= DIGIT ? DIGIT : hi;
+        int shift = hi - bits;
+        uint64_t dmask = ((uint64_t)1 << bits) - 1;
+        if (!gathered && pmask != 0 && count <= GATHER_CAP) {
+            /* Collect the bucket once (column order kept), refine it in the buffer. */
+            for (int64_t c0 = 0; c0 < r->n; c0 += SCH) {
+                int64_t m = r->n - c0 < SCH ? r->n - c0 : SCH;
+                scores(r, c0, m, w->sc);
+                for (int64_t i = 0; i < m; i++)
+                    if ((w->sc[i] & pmask) == prefix) {
+                        w->gs[ng] = w->sc[i];
+                        w->gc[ng++] = c0 + i;
+                    }
+            }
+            w->st.row_passes++;
+            gathered = true;
+        }
+        if (gathered) {
+            memset(w->hist, 0, sizeof(uint32_t) << DIGIT);
+            for (int64_t i = 0; i < ng; i++)
+                if ((w->gs[i] & pmask) == prefix) w->hist[(w->gs[i] >> shift) & dmask]++;
+        } else {
+            hist_row(r, w, shift, dmask, prefix, pmask);
+        }
+        uint64_t d = hist_walk(w->hist, dmask, &rem, &count);
+        prefix |= d << shift;
+        pmask |= dmask << shift;
+        hi = shift;
+    }
+    return (rk_thr){prefix, rem};
+}
+
+/* Stable LSD radix sort of n u64 items by the digits in bits [lo_bit, hi_bit), largest
+ * first; tmp has room for n. Returns the array holding the result (v or tmp). For
+ * 32-bit dtypes an item is score << 32 | column (one 8-byte move per element). */
+static uint64_t *lsd_desc_u64(uint64_t *v, uint64_t *tmp, int64_t n, int lo_bit, int hi_bit, uint32_t *hist) {
+    for (int lo = lo_bit; lo < hi_bit; lo += DIGIT) {
+        int bits = hi_bit - lo < DIGIT ? hi_bit - lo : DIGIT;
+        uint64_t dmask = ((uint64_t)1 << bits) - 1;
+        memset(hist, 0, sizeof(uint32_t) << DIGIT);
+        for (int64_t i = 0; i < n; i++) hist[(v[i] >> lo) & dmask]++;
+        if (hist[(v[0] >> lo) & dmask] == n) continue; /* one digit value: nothing moves */
+        uint32_t run = 0;
+        for (int64_t d = (int64_t)dmask; d >= 0; d--) {
+            uint32_t h = hist[d];
+            hist[d] = run;
+            run += h;
+        }
+        for (int64_t i = 0; i < n; i++) tmp[hist[(v[i] >> lo) & dmask]++] = v[i];
+        uint64_t *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    return v;
+}
+
+/* Same for 64-bit scores with a separate column array. */
+static void lsd_desc_pairs(rk_scratch *w, int64_t n) {
+    uint64_t *s = w->buf, *s2 = w->buf2;
+    int64_t *c = w->col, *c2 = w->col2;
+    for (int lo = 0; lo < 64; lo += DIGIT) {
+        int bits = 64 - lo < DIGIT ? 64 - lo : DIGIT;
+        uint64_t dmask = ((uint64_t)1 << bits) - 1;
+        memset(w->hist, 0, sizeof(uint32_t) << DIGIT);
+        for (int64_t i = 0; i < n; i++) w->hist[(s[i] >> lo) & dmask]++;
+        if (w->hist[(s[0] >> lo) & dmask] == n) continue;
+        uint32_t run = 0;
+        for (int64_t d = (int64_t)dmask; d >= 0; d--) {
+            uint32_t h = w->hist[d];
+            w->hist[d] = run;
+            run += h;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t pos = w->hist[(s[i] >> lo) & dmask]++;
+            s2[pos] = s[i];
+            c2[pos] = c[i];
+        }
+        uint64_t *ts = s;
+        s = s2;
+        s2 = ts;
+        int64_t *tc = c;
+        c = c2;
+        c2 = tc;
+    }
+    if (s != w->buf) {
+        memcpy(w->buf, s, (size_t)n * sizeof *s);
+        memcpy(w->col, c, (size_t)n * sizeof *c);
+    }
+}
+
+/* Write m winners (columns) of a row: values copied from the input, then indices. */
+static void emit_cols(const rk_row *r, const st_kview *vals, const st_kview *idx, int64_t row, int64_t k,
+                      const uint64_t *packed, const int64_t *cols, int64_t m) {
+    /* packed: columns in the low 32 bits (cols == NULL), else cols[] */
+    char *vb = st_cpu_base(vals) + (size_t)(row * k) * st_dtype_size(r->dt);
+    const int64_t s = r->stride;
+#define COL(j) (cols ? cols[j] : (int64_t)(uint32_t)packed[j])
+    if (st_dtype_size(r->dt) == 4) {
+        const uint32_t *x = (const uint32_t *)(const void *)r->base;
+        uint32_t *o = (uint32_t *)(void *)vb;
+        for (int64_t j = 0; j < m; j++) o[j] = x[COL(j) * s];
+    } else {
+        const uint64_t *x = (const uint64_t *)(const void *)r->base;
+        uint64_t *o = (uint64_t *)(void *)vb;
+        for (int64_t j = 0; j < m; j++) o[j] = x[COL(j) * s];
+    }
+    if (idx->dtype == ST_I32) {
+        int32_t *o = (int32_t *)(void *)st_cpu_base(idx) + row * k;
+        for (int64_t j = 0; j < m; j++) o[j] = (int32_t)COL(j);
+    } else {
+        int64_t *o = (int64_t *)(void *)st_cpu_base(idx) + row * k;
+        for (int64_t j = 0; j < m; j++) o[j] = COL(j);
+    }
+#undef COL
+}
+
+/* TopK/BottomK of one row by radix select. */
+static void radix_topk_row(const rk_row *r, rk_scratch *w, const st_kview *vals, const st_kview *idx, int64_t row,
+                           int64_t k) {
+    rk_thr t = radix_select(r, w, k - 1);
+    int64_t m = 0, occ = 0;
+    const bool narrow = r->width == 32 && r->n <= 0xFFFFFFFFll;
+    for (int64_t c0 = 0; c0 < r->n && m < k; c0 += SCH) {
+        int64_t cnt = r->n - c0 < SCH ? r->n - c0 : SCH;
+        scores(r, c0, cnt, w->sc);
+        for (int64_t i = 0; i < cnt; i++) {
+            uint64_t s = w->sc[i];
+            bool take = s > t.S;
+            if (s == t.S) take = occ++ <= t.occ;
+            if (!take) continue;
+            if (narrow) {
+                w->buf[m++] = (s << 32) | (uint64_t)(c0 + i);
+            } else {
+                w->buf[m] = s;
+                w->col[m++] = c0 + i;
+            }
+        }
+    }
+    w->st.row_passes++;
+    if (narrow) {
+        uint64_t *res = lsd_desc_u64(w->buf, w->buf2, m, 32, 64, w->hist);
+        emit_cols(r, vals, idx, row, k, res, NULL, m);
+    } else {
+        lsd_desc_pairs(w, m);
+        emit_cols(r, vals, idx, row, k, NULL, w->col, m);
+    }
+}
+
+/* ---------------------------------------------------------------- MidK */
+
+typedef struct mid_state {
+    rk_thr lo, hi; /* descending ranks in "smaller is better" scores = ascending ranks */
+} mid_state;
+
+/* Count, over columns [c0,c1), the elements in the window and the occurrences of the
+ * two threshold scores; or write them (out_pos = first output slot) when vals != NULL.
+ * occ_lo/occ_hi are the occurrences seen before c0. */
+static int64_t mid_tile(const rk_row *r, rk_scratch *w, const mid_state *ms, int64_t c0, int64_t c1, int64_t *occ_lo,
+                        int64_t *occ_hi, const st_kview *vals, const st_kview *idx, int64_t row, int64_t k,
+                        int64_t out_pos) {
+    int64_t taken = 0;
+    const bool same = ms->lo.S == ms->hi.S;
+    for (int64_t b = c0; b < c1; b += SCH) {
+        int64_t cnt = c1 - b < SCH ? c1 - b : SCH;
+        scores(r, b, cnt, w->sc);
+        for (int64_t i = 0; i < cnt; i++) {
+            uint64_t s = w->sc[i];
+            /* In the window iff not better than lo (rank >= lo) and not worse than hi. */
+            bool ge_lo, le_hi;
+            if (same && s == ms->lo.S) {
+                int64_t o = (*occ_lo)++;
+                ge_lo = o >= ms->lo.occ;
+                le_hi = o <= ms->hi.occ;
+            } else {
+                if (s == ms->lo.S)
+                    ge_lo = (*occ_lo)++ >= ms->lo.occ;
+                else
+                    ge_lo = s < ms->lo.S;
+                if (s == ms->hi.S)
+                    le_hi = (*occ_hi)++ <= ms->hi.occ;
+                else
+                    le_hi = s > ms->hi.S;
+            }
+            if (ge_lo && le_hi) {
+                if (vals) emit(r, vals, idx, row, k, out_pos + taken, b + i);
+                taken++;
+            }
+        }
+    }
+    return taken;
+}
+
+static mid_state mid_thresholds(const rk_row *r, rk_scratch *w, int64_t k) {
+    int64_t lo = (r->n - k) / 2;
+    mid_state ms;
+    ms.lo = radix_select(r, w, lo);
+    ms.hi = radix_select(r, w, lo + k - 1);
+    return ms;
+}
+
+/* Per-tile counts for MidK's two-pass compaction. */
+typedef struct mid_cnt {
+    int64_t strict; /* strictly inside the window (score strictly between the thresholds) */
+    int64_t c_lo;   /* occurrences of lo.S */
+    int64_t c_hi;   /* occurrences of hi.S (0 when lo.S == hi.S) */
+} mid_cnt;
+
+static mid_cnt mid_count(const rk_row *r, rk_scratch *w, const mid_state *ms, int64_t c0, int64_t c1) {
+    mid_cnt m = {0, 0, 0};
+    const bool same = ms->lo.S == ms->hi.S;
+    for (int64_t b = c0; b < c1; b += SCH) {
+        int64_t cnt = c1 - b < SCH ? c1 - b : SCH;
+        scores(r, b, cnt, w->sc);
+        for (int64_t i = 0; i < cnt; i++) {
+            uint64_t s = w->sc[i];
+            m.strict += s < ms->lo.S && s > ms->hi.S;
+            m.c_lo += s == ms->lo.S;
+            m.c_hi += !same && s == ms->hi.S;
+        }
+    }
+    return m;
+}
+
+/* |{o in [start, start+n) : lo <= o <= hi}| */
+static int64_t span(int64_t start, int64_t n, int64_t lo, int64_t hi) {
+    int64_t a = start > lo ? start : lo, b = start + n - 1 < hi ? start + n - 1 : hi;
+    return b >= a ? b - a + 1 : 0;
+}
+
+/* Taken count of a tile from its counts and starting occurrences. */
+static int64_t mid_taken(const mid_state *ms, const mid_cnt *c, int64_t olo, int64_t ohi) {
+    if (ms->lo.S == ms->hi.S) return span(olo, c->c_lo, ms->lo.occ, ms->hi.occ);
+    return c->strict + span(olo, c->c_lo, ms->lo.occ, INT64_MAX) + span(ohi, c->c_hi, 0, ms->hi.occ);
+}
+
+/* One row of MidK. u2 off: one compaction pass, tile by tile. u2 on: pass 1 counts
+ * every tile, pass 2 writes each tile at its prefix offset; when `par`, both passes
+ * spread the tiles over the threads (scratch w[t] per thread). */
+static void midk_row(const rk_row *r, rk_scratch *w, int nt, bool par, const st_kview *vals, const st_kview *idx,
+                     int64_t row, int64_t k, const st_rankk_params *p) {
+    mid_state ms = mid_thresholds(r, w, k);
+    int64_t tile = p->tile > 0 ? p->tile : r->n;
+    int64_t ntiles = (r->n + tile - 1) / tile;
+    w->st.tiles += ntiles;
+    int64_t olo = 0, ohi = 0;
+    if (!p->u2) {
+        int64_t pos = 0;
+        for (int64_t c0 = 0; c0 < r->n; c0 += tile)
+            pos += mid_tile(r, w, &ms, c0, c0 + tile < r->n ? c0 + tile : r->n, &olo, &ohi, vals, idx, row, k, pos);
+        w->st.row_passes++;
+        return;
+    }
+    mid_cnt *cnt = w->tiles;
+    int64_t *start = w->tstart; /* 3 per tile: output position, olo, ohi */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (par)
+    for (int64_t t = 0; t < ntiles; t++) {
+        int64_t c0 = t * tile;
+        cnt[t] = mid_count(r, &w[par ? st_cpu_tid() : 0], &ms, c0, c0 + tile < r->n ? c0 + tile : r->n);
+    }
+    int64_t pos = 0;
+    for (int64_t t = 0; t < ntiles; t++) {
+        start[3 * t] = pos;
+        start[3 * t + 1] = olo;
+        start[3 * t + 2] = ohi;
+        pos += mid_taken(&ms, &cnt[t], olo, ohi);
+        olo += cnt[t].c_lo;
+        ohi += cnt[t].c_hi;
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (par)
+    for (int64_t t = 0; t < ntiles; t++) {
+        int64_t c0 = t * tile, a = start[3 * t + 1], b = start[3 * t + 2];
+        if (t + 1 < ntiles ? start[3 * t + 3] > start[3 * t] : pos > start[3 * t])
+            mid_tile(r, &w[par ? st_cpu_tid() : 0], &ms, c0, c0 + tile < r->n ? c0 + tile : r->n, &a, &b, vals, idx,
+                     row, k, start[3 * t]);
+    }
+    w->st.row_passes += 2;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static void row_of(const st_kview *x, int64_t row, rk_row *r, st_rank_mode mode) {
+    int nd = x->ndim;
+    int64_t off = 0, rr = row;
+    for (int d = nd - 2; d >= 0; d--) {
+        int64_t i = rr % x->shape[d];
+        rr /= x->shape[d];
+        off += i * x->strides[d];
+    }
+    r->dt = x->dtype;
+    r->width = st_dtype_size(x->dtype) == 4 ? 32 : 64;
+    r->stride = x->strides[nd - 1];
+    r->n = x->shape[nd - 1];
+    r->base = st_cpu_base(x) + off * (int64_t)st_dtype_size(x->dtype);
+    uint64_t ones = r->width == 32 ? 0xFFFFFFFFull : ~0ull;
+    r->flip = mode == ST_RANK_TOP ? 0 : ones;
+}
+
+static void scratch_free(rk_scratch *w, int nt) {
+    if (!w) return;
+    for (int t = 0; t < nt; t++) {
+        st_free(w[t].sc);
+        st_free(w[t].buf);
+        st_free(w[t].buf2);
+        st_free(w[t].col);
+        st_free(w[t].col2);
+        st_free(w[t].gs);
+        st_free(w[t].gc);
+        st_free(w[t].hist);
+        st_free(w[t].tiles);
+        st_free(w[t].tstart);
+    }
+    st_free(w);
+}
+
+static rk_scratch *scratch_new(int nt, int64_t cap, bool radix, int64_t ntiles) {
+    rk_scratch *w = st_calloc((size_t)nt, sizeof *w);
+    if (!w) return NULL;
+    for (int t = 0; t < nt; t++) {
+        w[t].sc = st_malloc(SCH * sizeof(uint64_t));
+        w[t].hist = st_malloc(sizeof(uint32_t) << DIGIT);
+        w[t].buf = st_malloc((size_t)cap * sizeof(uint64_t));
+        w[t].buf2 = st_malloc((size_t)cap * sizeof(uint64_t));
+        bool ok = w[t].sc && w[t].hist && w[t].buf && w[t].buf2;
+        if (radix) {
+            w[t].col = st_malloc((size_t)cap * sizeof(int64_t));
+            w[t].col2 = st_malloc((size_t)cap * sizeof(int64_t));
+            w[t].gs = st_malloc(GATHER_CAP * sizeof(uint64_t));
+            w[t].gc = st_malloc(GATHER_CAP * sizeof(int64_t));
+            ok = ok && w[t].col && w[t].col2 && w[t].gs && w[t].gc;
+        }
+        if (ntiles > 0) {
+            w[t].tiles = st_malloc((size_t)ntiles * 3 * sizeof(int64_t));
+            w[t].tstart = st_malloc((size_t)ntiles * 3 * sizeof(int64_t));
+            ok = ok && w[t].tiles && w[t].tstart;
+        }
+        if (!ok) {
+            scratch_free(w, nt);
+            return NULL;
+        }
+    }
+    return w;
+}
+
+static void stats_sum(const rk_scratch *w, int nt, st_cpu_rankk_stats *st) {
+    for (int t = 0; t < nt; t++) {
+        st->shrinks += w[t].st.shrinks;
+        st->candidates += w[t].st.candidates;
+        st->row_passes += w[t].st.row_passes;
+        st->tiles += w[t].st.tiles;
+    }
+}
+
+/* FILTER: one row handled by one task (u2: chunk by chunk, merged into the row). */
+static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, int64_t cap, int64_t ch, bool u2,
+                       const st_kview *vals, const st_kview *idx, int64_t row) {
+    facc acc = {.buf = w->buf, .cap = cap, .k = k, .top = top};
+    facc_reset(&acc);
+    const float *x = (const float *)(const void *)r->base;
+    if (!u2 || ch <= 0 || ch >= r->n) {
+        filter_segment(&acc, x, r->stride, 0, r->n);
+    } else {
+        facc part = {.buf = w->buf2, .cap = cap, .k = k, .top = top};
+        for (int64_t c0 = 0; c0 < r->n; c0 += ch) {
+            facc_reset(&part);
+            filter_segment(&part, x, r->stride, c0, c0 + ch < r->n ? c0 + ch : r->n);
+            int64_t m = facc_final(&part);
+            facc_merge(&acc, part.buf, m);
+            acc.shrinks += part.shrinks;
+            acc.pushed += part.pushed;
+            part.shrinks = part.pushed = 0;
+        }
+    }
+    int64_t m = facc_final(&acc);
+    for (int64_t j = 0; j < m; j++) acc.buf[j] = (uint64_t)comp_col(acc.buf[j]);
+    emit_cols(r, vals, idx, row, k, acc.buf, NULL, m);
+    w->st.shrinks += acc.shrinks;
+    w->st.candidates += acc.pushed;
+}
+
+/* FILTER for rows with many chunks and few rows: chunks spread over threads, each
+ * thread keeps its own accumulator, merged at the end. */
+static void filter_row_split(const rk_row *r, rk_scratch *w, int nt, bool top, int64_t k, int64_t cap, int64_t ch,
+                             const st_kview *vals, const st_kview *idx, int64_t row) {
+    int64_t nch = (r->n + ch - 1) / ch;
+    int64_t acc_n[64] = {0};
+    int ntu = nt > 64 ? 64 : nt;
+#pragma omp parallel num_threads(ntu)
+    {
+        int t = st_cpu_tid();
+        facc acc = {.buf = w[t].buf, .cap = cap, .k = k, .top = top};
+        facc part = {.buf = w[t].buf2, .cap = cap, .k = k, .top = top};
+        facc_reset(&acc);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t c = 0; c < nch; c++) {
+            int64_t c0 = c * ch, c1 = c0 + ch < r->n ? c0 + ch : r->n;
+            facc_reset(&part);
+            filter_segment(&part, (const float *)(const void *)r->base, r->stride, c0, c1);
+            int64_t m = facc_final(&part);
+            facc_merge(&acc, part.buf, m);
+        }
+        acc_n[t] = facc_final(&acc);
+        w[t].st.shrinks += acc.shrinks + part.shrinks;
+        w[t].st.candidates += acc.pushed + part.pushed;
+    }
+    /* Merge the per-thread winners into thread 0's chunk buffer. */
+    facc fin = {.buf = w[0].buf2, .cap = cap, .k = k, .top = top};
+    facc_reset(&fin);
+    for (int t = 0; t < ntu; t++) facc_merge(&fin, w[t].buf, acc_n[t]);
+    int64_t m = facc_final(&fin);
+    for (int64_t j = 0; j < m; j++) fin.buf[j] = (uint64_t)comp_col(fin.buf[j]);
+    emit_cols(r, vals, idx, row, k, fin.buf, NULL, m);
+}
+
+st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x,
+                       int64_t k, const st_rankk_params *p) {
+    (void)dev;
+    memset(&tl_last, 0, sizeof tl_last);
+    int nd = x->ndim;
+    if (nd < 1) return st_err(ST_E_SHAPE, "rank-K: input must have at least one dim");
+    int64_t n = x->shape[nd - 1];
+    int64_t rows = n ? st_shape_numel(nd, x->shape) / n : st_shape_numel(nd - 1, x->shape);
+    if (k == 0 || rows == 0) return ST_OK;
+    bool filter = mode != ST_RANK_MID && x->dtype == ST_F32 && p->algo == ST_RANKK_ALGO_FILTER && n < 0xFFFFFFFFll;
+    int nt = st_cpu_threads();
+    int64_t grain = p->wg > 0 ? p->wg : 1;
+    int64_t kl = p->kl > 0 ? p->kl : 8;
+    int64_t cap = filter ? k + 16 * kl : k;
+    if (cap < 1) cap = 1;
+    int64_t ntiles = 0;
+    if (mode == ST_RANK_MID && p->u2) ntiles = (n + (p->tile > 0 ? p->tile : n) - 1) / (p->tile > 0 ? p->tile : n);
+    rk_scratch *w = scratch_new(nt, cap, !filter, ntiles);
+    if (!w) return st_err_prefix("rank-K scratch (%d threads, k=%lld)", nt, (long long)k);
+    st_cpu_rankk_stats st = {.algo = filter ? ST_RANKK_ALGO_FILTER : ST_RANKK_ALGO_RADIX};
+    int64_t ch = p->ch;
+    bool split = filter && p->u2 && ch > 0 && ch < n && rows < nt;
+    st.chunks = (filter && p->u2 && ch > 0 && ch < n) ? (n + ch - 1) / ch : 1;
+    if (mode == ST_RANK_MID && p->u2 && rows < nt) {
+        /* few rows: the tiles of each row go to the threads */
+        for (int64_t row = 0; row < rows; row++) {
+            rk_row r;
+            row_of(x, row, &r, mode);
+            midk_row(&r, w, nt, true, vals, idx, row, k, p);
+        }
+        st.tasks = rows * ntiles * 2;
+    } else if (split) {
+        for (int64_t row = 0; row < rows; row++) {
+            rk_row r;
+            row_of(x, row, &r, mode);
+            filter_row_split(&r, w, nt, mode == ST_RANK_TOP, k, cap, ch, vals, idx, row);
+        }
+        st.tasks = rows * st.chunks;
+    } else {
+        st.tasks = (rows + grain - 1) / grain;
+#pragma omp parallel for schedule(dynamic, grain) num_threads(nt) if (rows > 1 && rows * n >= ST_CPU_PAR_MIN)
+        for (int64_t row = 0; row < rows; row++) {
+            rk_scratch *ws = &w[st_cpu_tid()];
+            rk_row r;
+            row_of(x, row, &r, mode);
+            if (filter)
+                filter_row(&r, ws, mode == ST_RANK_TOP, k, cap, ch, p->u2, vals, idx, row);
+            else if (mode == ST_RANK_MID)
+                midk_row(&r, ws, 1, false, vals, idx, row, k, p);
+            else
+                radix_topk_row(&r, ws, vals, idx, row, k);
+        }
+    }
+    stats_sum(w, nt, &st);
+    tl_last = st;
+    scratch_free(w, nt);
+    return ST_OK;
+}
