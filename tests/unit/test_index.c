@@ -519,3 +519,41 @@ TEST(alloc_failure_no_leak) {
     tl_fail_alloc_at(0);
     CHECK_STATUS(st_set_allocator(NULL), ST_OK);
 }
+
+/* The concat record: inputs that need grad get their slice of the output gradient
+ * (through a dtype promotion too); more than 4 of them is a clear error. */
+TEST(concat_autograd_record) {
+    seed_rng(7);
+    st_tensor *ts[6];
+    int64_t widths[6] = {2, 1, 3, 2, 1, 2}, total = 11;
+    bool need[6] = {false, true, false, false, true, false};
+    for (int k = 0; k < 6; k++) {
+        ts[k] = mk(2, (int64_t[]){2, widths[k]}, k == 4 ? ST_F32 : ST_F64, 0, -5, 5);
+        if (need[k]) CHECK_STATUS(st_set_requires_grad(ts[k], true), ST_OK);
+    }
+    st_tensor *out = st_concat(ts, 6, 1);
+    CHECK(out && st_requires_grad(out));
+    double gv[22];
+    for (int i = 0; i < 22; i++) gv[i] = i;
+    st_tensor *g = st_from_data(gv, 2, (int64_t[]){2, total}, ST_F64);
+    CHECK_STATUS(st_backward(out, g), ST_OK);
+    int64_t off = 0;
+    for (int k = 0; k < 6; k++) {
+        st_tensor *gk = st_grad(ts[k]);
+        CHECK_MSG((gk != NULL) == need[k], "input %d: grad %s", k, gk ? "present" : "absent");
+        if (gk) {
+            double *h = host(gk);
+            for (int r = 0; r < 2; r++)
+                for (int j = 0; j < widths[k]; j++) CHECK(h[r * widths[k] + j] == gv[r * total + off + j]);
+            free(h);
+        }
+        off += widths[k];
+    }
+    st_release(g);
+    st_release(out);
+    for (int k = 0; k < 5; k++) CHECK_STATUS(st_set_requires_grad(ts[k], true), ST_OK);
+    CHECK(st_concat(ts, 6, 1) == NULL);
+    CHECK(st_last_status() == ST_E_UNSUPPORTED);
+    CHECK_ERR_HAS("more than 4 of the 6 inputs require grad");
+    for (int k = 0; k < 6; k++) st_release(ts[k]);
+}
