@@ -3,10 +3,11 @@
  *
  * Measured, on the CPU with 2 threads (or --threads N): elementwise add, mul and exp on
  * 16M f32 (out of place, a fresh output each call, as torch does), a full sum over 16M
- * f32, and a 1024x1024x1024 f32 matmul. Each op is warmed up, then timed --reps times;
+ * f32, and a 1024x1024x1024 f32 matmul. Each op is warmed up (--warmup calls; matmul
+ * 2), then timed --reps times;
  * the median is printed as one machine-readable line per op:  op=<name> ms=<median>
  *
- * Usage: bench_ops [--reps N] [--threads N] [--op NAME[,NAME]]
+ * Usage: bench_ops [--reps N] [--warmup N] [--threads N] [--op NAME[,NAME]]
  * Public API only. Timings never decide pass/fail: this is not a test.
  */
 #include <spiraltorch.h>
@@ -81,18 +82,20 @@ static bool selected(const char *list, const char *name) {
 }
 
 int main(int argc, char **argv) {
-    int reps = 20, threads = 2;
+    int reps = 20, threads = 2, warm = 3;
     const char *ops = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warm = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--op") && i + 1 < argc) ops = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_ops [--reps N] [--threads N] [--op add,mul,exp,sum,matmul]\n");
+            fprintf(stderr, "usage: bench_ops [--reps N] [--warmup N] [--threads N] [--op add,mul,exp,sum,matmul]\n");
             return 2;
         }
     }
     if (reps < 1) reps = 1;
+    if (warm < 1) warm = 1;
     st_set_num_threads(threads);
     st_manual_seed(1234);
     int64_t n = N_ELEM, mm[2] = {MM_N, MM_N};
@@ -112,7 +115,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof B / sizeof B[0]; i++) {
         if (!selected(ops, B[i].name)) continue;
         int r = reps / B[i].reps_div > 3 ? reps / B[i].reps_div : 3;
-        double ms = B[i].kind == B_MATMUL ? bench(B[i].kind, ma, mb, 2, r) : bench(B[i].kind, a, b, 3, r);
+        double ms = B[i].kind == B_MATMUL ? bench(B[i].kind, ma, mb, 2, r) : bench(B[i].kind, a, b, warm, r);
         if (ms < 0) {
             rc = 1;
             continue;

@@ -9,16 +9,19 @@
 #
 # Memory modes (MODES, default "fresh reuse"):
 #   fresh  the default malloc: every 64 MiB result is new memory from the kernel, so
-#          first-touch page faults are part of each out-of-place call, for both sides;
+#          first-touch page faults are part of each out-of-place call, for both sides
+#          (3 warm-up calls, FRESH_REPS timed);
 #   reuse  GLIBC_TUNABLES keeps freed memory in the process (mmap_max=0, a huge trim
-#          threshold), for both sides, so the timings show the kernels themselves.
-# Environment: RUNS (3), REPS (20), MODES. OPENBLAS_* variables are passed unchanged to
+#          threshold), for both sides, so the timings show the kernels themselves
+#          (12 warm-up calls: the heap needs a few rounds to settle, then REPS timed).
+# Environment: RUNS (3), REPS (20), FRESH_REPS (10), MODES. OPENBLAS_* variables are passed unchanged to
 # both sides (both load the same libopenblas); see docs/benchmarks.md.
 set -euo pipefail
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
 RUNS=${RUNS:-3}
 REPS=${REPS:-20}
+FRESH_REPS=${FRESH_REPS:-10}
 MODES=${MODES:-fresh reuse}
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,15 +38,15 @@ REUSE_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4000000000
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "# env: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-<unset>}" \
      "OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS-<unset>} OMP_NUM_THREADS=${OMP_NUM_THREADS-<unset>}"
-echo "# runs=$RUNS reps=$REPS threads=2; torch: $("$PY" -c 'import torch; print(torch.__version__)')"
+echo "# runs=$RUNS reps=$REPS (fresh: $FRESH_REPS) threads=2; torch: $("$PY" -c 'import torch; print(torch.__version__)')"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for mode in $MODES; do
   case $mode in
-    fresh) tun=${GLIBC_TUNABLES-} ;;
-    reuse) tun=$REUSE_TUNABLES ;;
+    fresh) tun=${GLIBC_TUNABLES-}; warm=3; reps=$FRESH_REPS ;;
+    reuse) tun=$REUSE_TUNABLES; warm=12; reps=$REPS ;;
     *) echo "run.sh: unknown mode '$mode' (fresh, reuse)" >&2; exit 2 ;;
   esac
   : >"$tmp/ours.$mode"
@@ -52,9 +55,9 @@ for mode in $MODES; do
     if [ $((r % 2)) -eq 1 ]; then order="ours torch"; else order="torch ours"; fi
     for side in $order; do
       if [ "$side" = ours ]; then
-        GLIBC_TUNABLES=$tun "$OURS" --reps "$REPS" --threads 2 | grep '^op=' >>"$tmp/ours.$mode"
+        GLIBC_TUNABLES=$tun "$OURS" --reps "$reps" --warmup "$warm" --threads 2 | grep '^op=' >>"$tmp/ours.$mode"
       else
-        GLIBC_TUNABLES=$tun "$PY" "$TORCH" --reps "$REPS" --threads 2 | grep '^op=' >>"$tmp/torch.$mode"
+        GLIBC_TUNABLES=$tun "$PY" "$TORCH" --reps "$reps" --warmup "$warm" --threads 2 | grep '^op=' >>"$tmp/torch.$mode"
       fi
     done
   done
@@ -85,7 +88,7 @@ for mode in $MODES; do
         if (!(k in ours) || !(k in torch)) { printf "| %s | %s | %s | - | missing |\n", k, ours[k], torch[k]; continue }
         a = med(ours[k]); b = med(torch[k])
         ratio = b / a
-        printf "| %s | %.2f [%s ] | %.2f [%s ] | %.2f | %s |\n", k, a, ours[k], b, torch[k], ratio, ratio >= goal ? "ok" : "MISS"
+        printf "| %s | %.2f [%s ] | %.2f [%s ] | %.2f | %s |\n", k, a, ours[k], b, torch[k], ratio, (ratio >= goal ? "ok" : "MISS")
       }
     }' "$tmp/ours.$mode" "$tmp/torch.$mode"
 done

@@ -3,10 +3,11 @@
 
 Same measurements, same shapes, on the CPU with 2 threads: add, mul, exp on 16M f32
 (out of place: a fresh output each call), a full sum over 16M f32, and a 1024^3 f32
-matmul. Warm-up, then --reps timed calls; prints one line per op:  op=<name> ms=<median>
+matmul. --warmup calls (matmul 2), then --reps timed calls; prints one line per op:  op=<name> ms=<median>
 
 Run it with Debian's own /usr/bin/python3 (python3-torch, python3-numpy), not the
-python3 first on PATH. Usage: torch_ops.py [--reps N] [--threads N] [--op NAME[,NAME]]
+python3 first on PATH.
+Usage: torch_ops.py [--reps N] [--warmup N] [--threads N] [--op NAME[,NAME]]
 """
 import argparse
 import statistics
@@ -34,9 +35,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--op", default=None)
     args = ap.parse_args()
     reps = max(1, args.reps)
+    warm = max(1, args.warmup)
     torch.set_num_threads(args.threads)
     torch.manual_seed(1234)
     n = 1 << 24
@@ -45,18 +48,18 @@ def main():
     print("# torch_ops: torch %s, cpu, %d threads, %d reps (median)"
           % (torch.__version__, torch.get_num_threads(), reps))
     cases = [
-        ("add", lambda: torch.add(a, b), 3, reps),
-        ("mul", lambda: torch.mul(a, b), 3, reps),
-        ("exp", lambda: torch.exp(a), 3, reps),
-        ("sum", lambda: torch.sum(a), 3, reps),
+        ("add", lambda: torch.add(a, b), warm, reps),
+        ("mul", lambda: torch.mul(a, b), warm, reps),
+        ("exp", lambda: torch.exp(a), warm, reps),
+        ("sum", lambda: torch.sum(a), warm, reps),
         ("matmul", lambda: torch.matmul(ma, mb), 2, max(3, reps // 2)),
     ]
     wanted = set(args.op.split(",")) if args.op else None
     with torch.no_grad():
-        for name, fn, warm, r in cases:
+        for name, fn, w, r in cases:
             if wanted and name not in wanted:
                 continue
-            print("op=%s ms=%.3f" % (name, bench(fn, warm, r)))
+            print("op=%s ms=%.3f" % (name, bench(fn, w, r)))
             sys.stdout.flush()
 
 
