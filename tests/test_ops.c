@@ -536,9 +536,9 @@ static void fmt_tol(char *buf, size_t cap, tol t, double K) {
     if (t.rel == 0 && t.abs == 0 && t.kfac == 0)
         snprintf(buf, cap, "exact");
     else if (t.kfac > 0)
-        snprintf(buf, cap, "rel:%.0e,abs:%.0e,+%gu*K*sum|.|(K=%g)", t.rel, t.abs, t.kfac, K);
+        snprintf(buf, cap, "rel:%g,abs:%g,+%gu*K*sum|.|(K=%g)", t.rel, t.abs, t.kfac, K);
     else
-        snprintf(buf, cap, "rel:%.0e,abs:%.0e", t.rel, t.abs);
+        snprintf(buf, cap, "rel:%g,abs:%g", t.rel, t.abs);
 }
 
 /* ================================================================ reference ops */
@@ -551,8 +551,8 @@ static double r_add(double a, double b) { return a + b; }
 static double r_sub(double a, double b) { return a - b; }
 static double r_mul(double a, double b) { return a * b; }
 static double r_div(double a, double b) { return a / b; }
-static double r_max(double a, double b) { return a > b ? a : b; }
-static double r_min(double a, double b) { return a < b ? a : b; }
+static double r_max(double a, double b) { return isnan(a) || isnan(b) ? NAN : a > b ? a : b; }
+static double r_min(double a, double b) { return isnan(a) || isnan(b) ? NAN : a < b ? a : b; }
 static double r_eq(double a, double b) { return a == b; }
 static double r_ne(double a, double b) { return a != b; }
 static double r_lt(double a, double b) { return a < b; }
@@ -581,7 +581,9 @@ static void ref_binary(const tcase *c, const arr *in, refres *r) {
     r->out = arr_new(nd, sh);
     for (int64_t i = 0; i < arr_numel(&r->out); i++) {
         unravel(i, nd, sh, co);
-        double v = c->f2(bget(&in[0], nd, co), bget(&in[1], nd, co));
+        double x = bget(&in[0], nd, co), y = bget(&in[1], nd, co);
+        double v = c->f2(x, y);
+        if (!st_dtype_is_float(r->dt) && c->f2 == r_div) v = y == 0 ? 0 : trunc(x / y); /* C division */
         r->out.v[i] = st_dtype_is_float(r->dt) ? v : round_to(r->dt, v);
     }
 }
@@ -1098,7 +1100,7 @@ static const binop BINOPS[] = {
     {"add", st_add, r_add, D_NORMAL, D_NORMAL, true},
     {"sub", st_sub, r_sub, D_NORMAL, D_NORMAL, true},
     {"mul", st_mul, r_mul, D_NORMAL, D_NORMAL, true},
-    {"div", st_div, r_div, D_NORMAL, D_NONZERO, false},
+    {"div", st_div, r_div, D_NORMAL, D_NONZERO, true},
     {"pow", st_pow, pow, D_POS, D_UNIT, false},
     {"maximum", st_maximum, r_max, D_SMALLINT, D_SMALLINT, true},
     {"minimum", st_minimum, r_min, D_SMALLINT, D_SMALLINT, true},
@@ -1164,6 +1166,12 @@ static void elementwise_cases(void) {
             BI(ST_I32, S(2, 9, 11), ST_I32, S(1, 11));
             BI(ST_I64, S(1, 50), ST_I64, S(1, 50));
             BI(ST_I32, S(2, 3, 4), ST_F32, S(2, 3, 4)); /* promotion i32 + f32 -> f32 */
+        }
+        if (b->ref == r_max || b->ref == r_min) { /* NaN propagates */
+            BI(ST_F32, S(2, 4, 5), ST_F32, S(1, 5));
+            setv(&c->in[0], 3, NAN);
+            setv(&c->in[1], 1, NAN);
+            lbl(c, "with NaN");
         }
         BI(ST_F32, S(2, 3, 4), ST_F32, S(1, 5)); /* incompatible shapes */
         c->expect = ST_E_SHAPE;
