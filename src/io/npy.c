@@ -82,7 +82,8 @@ static void hp_ws(hparse *h) {
 
 /* Error naming what was expected and what was found. */
 static st_status hp_err(hparse *h, const char *expected) {
-    if (h->p >= h->end) return npy_err(ST_E_FORMAT, h->name, "malformed header: expected %s, found the end of the header", expected);
+    if (h->p >= h->end)
+        return npy_err(ST_E_FORMAT, h->name, "malformed header: expected %s, found the end of the header", expected);
     unsigned char c = (unsigned char)*h->p;
     if (c >= 0x20 && c < 0x7f)
         return npy_err(ST_E_FORMAT, h->name, "malformed header: expected %s, found '%c'", expected, c);
@@ -108,7 +109,8 @@ static st_status hp_string(hparse *h, char *out, size_t cap, const char *what) {
         unsigned char c = (unsigned char)*h->p;
         if (c == '\\' || c < 0x20 || c >= 0x7f)
             return npy_err(ST_E_FORMAT, h->name, "malformed header: unsupported character 0x%02x in a string", c);
-        if (n + 1 >= cap) return npy_err(ST_E_FORMAT, h->name, "malformed header: string longer than %zu characters", cap - 1);
+        if (n + 1 >= cap)
+            return npy_err(ST_E_FORMAT, h->name, "malformed header: string longer than %zu characters", cap - 1);
         out[n++] = (char)c;
         h->p++;
     }
@@ -154,7 +156,8 @@ static st_status hp_dim(hparse *h, int64_t *out) {
     if (neg && (v > 0 || big))
         return npy_err(ST_E_FORMAT, h->name, "negative dimension %.*s in 'shape'",
                        (int)(h->p - start > 24 ? 24 : h->p - start), start);
-    if (big || v > NPY_MAX_ELEMS) return npy_err(ST_E_FORMAT, h->name, "dimension in 'shape' is too large (limit 2^47)");
+    if (big || v > NPY_MAX_ELEMS)
+        return npy_err(ST_E_FORMAT, h->name, "dimension in 'shape' is too large (limit 2^47)");
     *out = v;
     return ST_OK;
 }
@@ -176,8 +179,9 @@ static st_status hp_shape(hparse *h, npy_hdr *hd) {
         }
     }
     if (n == 1 && !trailing_comma)
-        return npy_err(ST_E_FORMAT, h->name, "'shape' (%" PRId64 ") is not a tuple (a 1-tuple is written (%" PRId64 ",))",
-                       hd->shape[0], hd->shape[0]);
+        return npy_err(ST_E_FORMAT, h->name,
+                       "'shape' (%" PRId64 ") is not a tuple (a 1-tuple is written (%" PRId64 ",))", hd->shape[0],
+                       hd->shape[0]);
     hd->ndim = n;
     return ST_OK;
 }
@@ -195,7 +199,8 @@ static st_status parse_descr(const char *name, const char *d, npy_hdr *hd) {
                 return ST_OK;
             }
     }
-    return npy_err(ST_E_FORMAT, name, "unsupported dtype '%s' (supported: <f4 <f8 <i4 <i8 and big-endian forms >f4 >f8 >i4 >i8)", d);
+    return npy_err(ST_E_FORMAT, name,
+                   "unsupported dtype '%s' (supported: <f4 <f8 <i4 <i8 and big-endian forms >f4 >f8 >i4 >i8)", d);
 }
 
 /* Value of one key; *seen is the bit of the keys already met. */
@@ -207,13 +212,17 @@ static st_status hp_entry(hparse *h, npy_hdr *hd, unsigned *seen) {
     static const char *const keys[3] = {"descr", "fortran_order", "shape"};
     int k = 0;
     while (k < 3 && strcmp(key, keys[k]) != 0) k++;
-    if (k == 3) return npy_err(ST_E_FORMAT, h->name, "malformed header: unknown key '%s' (expected 'descr', 'fortran_order', 'shape')", key);
+    if (k == 3)
+        return npy_err(ST_E_FORMAT, h->name,
+                       "malformed header: unknown key '%s' (expected 'descr', 'fortran_order', 'shape')", key);
     if (*seen & (1u << k)) return npy_err(ST_E_FORMAT, h->name, "malformed header: key '%s' appears twice", key);
     *seen |= 1u << k;
     if (k == 0) {
         hp_ws(h);
         if (h->p < h->end && (*h->p == '[' || *h->p == '{'))
-            return npy_err(ST_E_FORMAT, h->name, "unsupported dtype: structured dtypes are not supported (supported: <f4 <f8 <i4 <i8 and big-endian forms)");
+            return npy_err(ST_E_FORMAT, h->name,
+                           "unsupported dtype: structured dtypes are not supported (supported: <f4 <f8 <i4 <i8 and "
+                           "big-endian forms)");
         s = hp_string(h, descr, sizeof descr, "a quoted dtype string for 'descr'");
         return s == ST_OK ? parse_descr(h->name, descr, hd) : s;
     }
@@ -285,7 +294,8 @@ static st_status read_preamble(npy_src *s, uint32_t *hlen) {
     if ((st = src_read(s, pre + 6, 2)) != ST_OK) return st;
     int major = pre[6], minor = pre[7];
     if (major < 1 || major > 3 || minor != 0)
-        return npy_err(ST_E_FORMAT, s->name, "unsupported format version %d.%d (supported: 1.0, 2.0, 3.0)", major, minor);
+        return npy_err(ST_E_FORMAT, s->name, "unsupported format version %d.%d (supported: 1.0, 2.0, 3.0)", major,
+                       minor);
     size_t lb = major == 1 ? 2 : 4;
     if (src_left(s) < lb)
         return npy_err(ST_E_FORMAT, s->name, "truncated header: the header length field is cut off");
@@ -293,11 +303,13 @@ static st_status read_preamble(npy_src *s, uint32_t *hlen) {
     *hlen = lb == 2 ? (uint32_t)pre[8] | (uint32_t)pre[9] << 8
                     : (uint32_t)pre[8] | (uint32_t)pre[9] << 8 | (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
     if (*hlen > NPY_MAX_HEADER)
-        return npy_err(ST_E_FORMAT, s->name, "header length %" PRIu32 " exceeds the limit of %d bytes", *hlen, NPY_MAX_HEADER);
+        return npy_err(ST_E_FORMAT, s->name, "header length %" PRIu32 " exceeds the limit of %d bytes", *hlen,
+                       NPY_MAX_HEADER);
     if (*hlen == 0) return npy_err(ST_E_FORMAT, s->name, "malformed header: the header is empty");
     if (src_left(s) < *hlen)
-        return npy_err(ST_E_FORMAT, s->name, "truncated header: header length is %" PRIu32 " bytes but only %" PRIu64 " follow",
-                       *hlen, src_left(s));
+        return npy_err(ST_E_FORMAT, s->name,
+                       "truncated header: header length is %" PRIu32 " bytes but only %" PRIu64 " follow", *hlen,
+                       src_left(s));
     return ST_OK;
 }
 
@@ -397,10 +409,12 @@ st_tensor *st_npy_load(const char *path) {
 /* Header text (dict, spaces, '\n') padded so the data starts at a multiple of 64;
  * *pre gets the 10- or 12-byte preamble length. Returns the header length. */
 static size_t build_header(const st_tensor *t, char *buf, size_t cap, size_t *pre) {
-    static const char *const descr[ST_NUM_DTYPES] = {[ST_F32] = "<f4", [ST_F64] = "<f8", [ST_I32] = "<i4", [ST_I64] = "<i8"};
+    static const char *const descr[ST_NUM_DTYPES] = {
+        [ST_F32] = "<f4", [ST_F64] = "<f8", [ST_I32] = "<i4", [ST_I64] = "<i8"};
     size_t n = (size_t)snprintf(buf, cap, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr[t->dtype]);
     for (int i = 0; i < t->ndim; i++)
-        n += (size_t)snprintf(buf + n, cap - n, "%s%" PRId64 "%s", i ? " " : "", t->shape[i], (i + 1 < t->ndim || t->ndim == 1) ? "," : "");
+        n += (size_t)snprintf(buf + n, cap - n, "%s%" PRId64 "%s", i ? " " : "", t->shape[i],
+                              (i + 1 < t->ndim || t->ndim == 1) ? "," : "");
     n += (size_t)snprintf(buf + n, cap - n, "), }");
     *pre = (10 + n + 1 + NPY_ALIGN - 1) / NPY_ALIGN * NPY_ALIGN - 10 <= 65535 ? 10 : 12;
     size_t total = (*pre + n + 1 + NPY_ALIGN - 1) / NPY_ALIGN * NPY_ALIGN;
@@ -486,7 +500,8 @@ st_status st_npy_save(const char *path, st_tensor *t) {
     } else {
         s = write_tmp(tmp, fd, hdr, pre, hlen, data, (size_t)st_numel(t) * st_dtype_size(t->dtype));
         if (close(fd) != 0 && s == ST_OK) s = npy_err(ST_E_IO, tmp, "close failed: %s", strerror(errno));
-        if (s == ST_OK && rename(tmp, path) != 0) s = npy_err(ST_E_IO, path, "cannot rename '%s' to it: %s", tmp, strerror(errno));
+        if (s == ST_OK && rename(tmp, path) != 0)
+            s = npy_err(ST_E_IO, path, "cannot rename '%s' to it: %s", tmp, strerror(errno));
         if (s != ST_OK) unlink(tmp);
     }
     st_free(tmp);

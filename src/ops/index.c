@@ -40,7 +40,8 @@ static bool find_bad_index(const char *base, st_dtype dt, int ndim, const int64_
     int64_t ix[ST_MAX_DIMS] = {0};
     int64_t off = 0;
     for (int64_t i = 0; i < n; i++) {
-        int64_t v = dt == ST_I32 ? ((const int32_t *)(const void *)base)[off] : ((const int64_t *)(const void *)base)[off];
+        int64_t v =
+            dt == ST_I32 ? ((const int32_t *)(const void *)base)[off] : ((const int64_t *)(const void *)base)[off];
         if (v < 0 || v >= bound) {
             *bad = v;
             *pos = i;
@@ -119,13 +120,17 @@ static st_status concat_check(st_tensor *const *ts, int n, int dim_in, int *dim_
     for (int i = 0; i < n; i++)
         if (!ts[i]) return st_err(ST_E_INVALID_ARG, "concat: tensor %d of %d is NULL", i, n);
     const st_tensor *t0 = ts[0];
-    if (t0->ndim == 0) return st_err(ST_E_SHAPE, "concat: cannot concatenate 0-d tensors (tensor 0 is %s)", st_tdesc(t0));
+    if (t0->ndim == 0)
+        return st_err(ST_E_SHAPE, "concat: cannot concatenate 0-d tensors (tensor 0 is %s)", st_tdesc(t0));
     int dim = st_norm_axis("concat", dim_in, t0->ndim);
     if (dim < 0) return st_last_status();
     st_dtype dt = t0->dtype;
     for (int i = 1; i < n; i++) {
         const st_tensor *t = ts[i];
-        if (st_check_same_device("concat", t0, t) != ST_OK) return st_err_prefix("tensor %d", i);
+        st_device d0 = st_tensor_device(t0), di = st_tensor_device(t);
+        if (d0.kind != di.kind || d0.index != di.index)
+            return st_err(ST_E_DEVICE, "concat: tensor %d is on %s:%d, tensor 0 on %s:%d", i, st_backend_name(di.kind),
+                          di.index, st_backend_name(d0.kind), d0.index);
         if (t->ndim != t0->ndim)
             return st_err(ST_E_SHAPE, "concat: tensor %d is %s with %d dims, tensor 0 is %s with %d", i, st_tdesc(t),
                           t->ndim, st_tdesc2(t0), t0->ndim);

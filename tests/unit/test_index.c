@@ -98,7 +98,8 @@ static int check_equal(st_tensor *out, const double *exp, int nd, const int64_t 
         CHECK_MSG(0, "%s: NULL result: %s", what, st_last_error());
         return 1;
     }
-    CHECK_MSG(st_get_dtype(out) == dt, "%s: dtype %s, want %s", what, st_dtype_name(st_get_dtype(out)), st_dtype_name(dt));
+    CHECK_MSG(st_get_dtype(out) == dt, "%s: dtype %s, want %s", what, st_dtype_name(st_get_dtype(out)),
+              st_dtype_name(dt));
     CHECK_MSG(st_ndim(out) == nd, "%s: ndim %d, want %d", what, st_ndim(out), nd);
     for (int d = 0; d < nd && st_ndim(out) == nd; d++)
         if (st_shape(out)[d] != sh[d]) bad = 1;
@@ -230,7 +231,8 @@ TEST(scatter_large_collisions) {
     /* x [8, 3000], index [600, 3000] along dim 0: every target is hit ~75 times. */
     int64_t xs[2] = {8, 3000}, is[2] = {600, 3000};
     for (int add = 0; add < 2; add++) {
-        st_tensor *x = mk(2, xs, ST_F64, 0, -5, 5), *idx = mk(2, is, ST_I64, 1, 0, 7), *src = mk(2, is, ST_F64, 2, -9, 9);
+        st_tensor *x = mk(2, xs, ST_F64, 0, -5, 5), *idx = mk(2, is, ST_I64, 1, 0, 7),
+                  *src = mk(2, is, ST_F64, 2, -9, 9);
         st_tensor *out = st_scatter(x, 0, idx, src, add);
         double *exp = host(x), *iv = host(idx), *sv = host(src);
         ref_scatter(exp, 2, xs, 0, iv, is, sv, is, add, ST_F64);

@@ -89,7 +89,8 @@ static void roundtrip(const char *dir, int nd, const int64_t *sh, st_dtype dt, b
               strided ? "strided" : "contiguous", st_last_error());
     long data = (long)st_numel(t) * (long)st_dtype_size(dt);
     long fs = file_size(path);
-    CHECK_MSG((fs - data) % 64 == 0 && fs > data, "file of %ld bytes: data %ld does not start at a multiple of 64", fs, data);
+    CHECK_MSG((fs - data) % 64 == 0 && fs > data, "file of %ld bytes: data %ld does not start at a multiple of 64", fs,
+              data);
     /* The same bytes through the memory loader. */
     FILE *f = fopen(path, "rb");
     char *buf = malloc((size_t)fs + 1);
@@ -275,7 +276,8 @@ TEST(bad_magic_and_version) {
     EXPECT_BAD(st_npy_load_mem(g_file, 80, "magic.npy"), ST_E_FORMAT, "magic.npy: not a .npy file (bad magic");
     EXPECT_BAD(st_npy_load_mem("PK\3\4", 4, "zip.npy"), ST_E_FORMAT, "bad magic");
     size_t n = mk_npy(4, 0, k_good, k_two, 8);
-    EXPECT_BAD(st_npy_load_mem(g_file, n, "v4.npy"), ST_E_FORMAT, "unsupported format version 4.0 (supported: 1.0, 2.0, 3.0)");
+    EXPECT_BAD(st_npy_load_mem(g_file, n, "v4.npy"), ST_E_FORMAT,
+               "unsupported format version 4.0 (supported: 1.0, 2.0, 3.0)");
     n = mk_npy(1, 1, k_good, k_two, 8);
     EXPECT_BAD(st_npy_load_mem(g_file, n, "v11.npy"), ST_E_FORMAT, "version 1.1");
     n = mk_npy(0, 0, k_good, k_two, 8);
@@ -286,7 +288,8 @@ TEST(bad_header_length) {
     size_t n = mk_npy(2, 0, k_good, k_two, 8);
     g_file[8] = 0xf0;
     g_file[9] = g_file[10] = g_file[11] = 0xff; /* ~4 GiB */
-    EXPECT_BAD(st_npy_load_mem(g_file, n, "huge.npy"), ST_E_FORMAT, "header length 4294967280 exceeds the limit of 65536");
+    EXPECT_BAD(st_npy_load_mem(g_file, n, "huge.npy"), ST_E_FORMAT,
+               "header length 4294967280 exceeds the limit of 65536");
     n = mk_npy(1, 0, "", NULL, 0);
     EXPECT_BAD(st_npy_load_mem(g_file, n, "zero.npy"), ST_E_FORMAT, "header is empty");
 }
@@ -349,13 +352,15 @@ TEST(bad_shape) {
     EXPECT_BAD(st_npy_load_mem(g_file, n, "neg.npy"), ST_E_FORMAT, "negative dimension -1");
     n = mk_npy(1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }\n", k_two, 8);
     EXPECT_BAD(st_npy_load_mem(g_file, n, "big.npy"), ST_E_FORMAT, "too large");
-    n = mk_npy(1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776, 0), }\n", NULL, 0);
+    n = mk_npy(1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776, 0), }\n", NULL,
+               0);
     EXPECT_BAD(st_npy_load_mem(g_file, n, "many.npy"), ST_E_FORMAT, "too many elements");
     n = mk_npy(1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (1073741824, 1073741824), }\n", k_two, 8);
     EXPECT_BAD(st_npy_load_mem(g_file, n, "many2.npy"), ST_E_FORMAT, "too many elements");
     /* Plausible shape, far more data than present: no allocation, a clear message. */
     n = mk_npy(1, 0, "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000), }\n", k_two, 8);
-    EXPECT_BAD(st_npy_load_mem(g_file, n, "short.npy"), ST_E_FORMAT, "truncated data: f64[1000000,1000] needs 8000000000 bytes");
+    EXPECT_BAD(st_npy_load_mem(g_file, n, "short.npy"), ST_E_FORMAT,
+               "truncated data: f64[1000000,1000] needs 8000000000 bytes");
     n = mk_npy(1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,2), }\n", k_two, 8);
     EXPECT_BAD(st_npy_load_mem(g_file, n, "dims.npy"), ST_E_FORMAT, "more than 8 dims");
     n = mk_npy(1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,2), }\n", k_two, 8);
@@ -410,7 +415,8 @@ static const char *k_py_write =
     "    return v.reshape(shape).astype(dt)\n"
     "cases = [('a', (2, 3), '<f4', 0, None), ('b', (4,), '>f4', 0, None), ('c', (2, 3, 4), '<i8', 1, None),\n"
     "         ('d', (3, 5), '>f8', 1, None), ('e', (), '>i4', 0, None), ('f', (0, 3), '<f8', 0, None),\n"
-    "         ('g', (2, 2), '<i4', 0, (2, 0)), ('h', (3, 2), '<f4', 1, (3, 0)), ('i', (1, 2, 1, 2, 1, 2, 1, 2), '>i8', 1, None)]\n"
+    "         ('g', (2, 2), '<i4', 0, (2, 0)), ('h', (3, 2), '<f4', 1, (3, 0)), ('i', (1, 2, 1, 2, 1, 2, 1, 2), '>i8', "
+    "1, None)]\n"
     "for name, shape, dt, fort, ver in cases:\n"
     "    a = arr(shape, dt)\n"
     "    if fort: a = np.asfortranarray(a)\n"
@@ -442,7 +448,8 @@ TEST(numpy_writes_we_load) {
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         snprintf(path, sizeof path, "%s/%c.npy", dir, cases[c].name);
         st_tensor *t = st_npy_load(path);
-        CHECK_MSG(t && st_get_dtype(t) == cases[c].dt && st_ndim(t) == cases[c].nd, "%c.npy: %s", cases[c].name, st_last_error());
+        CHECK_MSG(t && st_get_dtype(t) == cases[c].dt && st_ndim(t) == cases[c].nd, "%c.npy: %s", cases[c].name,
+                  st_last_error());
         if (!t) continue;
         for (int d = 0; d < cases[c].nd; d++) CHECK(st_shape(t)[d] == cases[c].sh[d]);
         int64_t n = st_numel(t);
