@@ -351,43 +351,108 @@ static void col_row(st_op op, st_dtype dt, const char *p, int64_t ks, int64_t le
     }
 }
 
-/* One chunk of len outputs starting at x offset xo / dst offset dof. */
-static void col_task(const red_plan *P, st_op op, const st_kview *dst, const st_kview *x, int64_t xo, int64_t dof,
-                     int64_t len) {
-    double fa[COL_CH];
-    int64_t ia[COL_CH];
-    int64_t xz = (int64_t)st_dtype_size(x->dtype), dz = (int64_t)st_dtype_size(dst->dtype);
+/* Accumulate the reduced rows [r0, r1) of a chunk of len outputs (x offset xo) into
+ * fa (floats) or ia (integers); the first row initialises. */
+static void col_accum(const red_plan *P, st_op op, const st_kview *x, int64_t xo, int64_t len, int64_t r0,
+                      int64_t r1, double *fa, int64_t *ia) {
+    int64_t xz = (int64_t)st_dtype_size(x->dtype);
     const char *xb = st_cpu_base(x) + xo * xz;
-    int64_t ks = P->kx[P->nk - 1], kd = P->kd[P->nk - 1];
-    int64_t idx[ST_MAX_DIMS] = {0}, off = 0;
-    for (int64_t r = 0; r < P->n_red; r++) {
-        col_row(op, x->dtype, xb + off * xz, ks, len, fa, ia, r == 0);
-        for (int d = P->nr - 1; d >= 0; d--) { /* odometer over the reduced dims */
+    int64_t ks = P->kx[P->nk - 1];
+    int64_t idx[ST_MAX_DIMS] = {0}, off = 0, rem = r0;
+    for (int d = P->nr - 1; d >= 0; d--) { /* odometer start at r0 */
+        idx[d] = rem % P->rs[d];
+        rem /= P->rs[d];
+        off += idx[d] * P->rx[d];
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        col_row(op, x->dtype, xb + off * xz, ks, len, fa, ia, r == r0);
+        for (int d = P->nr - 1; d >= 0; d--) {
             off += P->rx[d];
             if (++idx[d] < P->rs[d]) break;
             off -= P->rx[d] * P->rs[d];
             idx[d] = 0;
         }
     }
+}
+
+static void col_write(const red_plan *P, st_op op, const st_kview *dst, st_dtype xdt, int64_t dof, int64_t len,
+                      const double *fa, const int64_t *ia) {
+    int64_t dz = (int64_t)st_dtype_size(dst->dtype), kd = P->kd[P->nk - 1];
     char *db = st_cpu_base(dst) + dof * dz;
     for (int64_t j = 0; j < len; j++) {
         rpart a = {0, 0, 1};
-        if (st_dtype_is_float(x->dtype)) a.f = fa[j];
+        if (st_dtype_is_float(xdt)) a.f = fa[j];
         else a.i = ia[j];
         write_part(op, dst->dtype, db + j * kd * dz, &a, P->n_red);
     }
 }
 
+/* Few output chunks, many reduced rows: each chunk's rows are split over nt threads
+ * (scratch: nt partial chunks), folded in thread order. false when out of memory. */
+static bool col_split(const red_plan *P, st_op op, const st_kview *dst, const st_kview *x, int64_t xo, int64_t dof,
+                      int64_t len, int nt) {
+    double *fa = st_malloc(sizeof(double) * COL_CH * (size_t)nt);
+    int64_t *ia = st_malloc(sizeof(int64_t) * COL_CH * (size_t)nt);
+    if (!fa || !ia) {
+        st_free(fa);
+        st_free(ia);
+        st_clear_error();
+        return false;
+    }
+    int64_t n = P->n_red;
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+    for (int t = 0; t < nt; t++)
+        col_accum(P, op, x, xo, len, n * t / nt, n * (t + 1) / nt, fa + t * COL_CH, ia + t * COL_CH);
+    bool fl = st_dtype_is_float(x->dtype);
+    for (int t = 1; t < nt; t++)
+        for (int64_t j = 0; j < len; j++) {
+            rpart a = {0, 0, 1}, b = {0, 0, 1};
+            if (fl) {
+                a.f = fa[j];
+                b.f = fa[t * COL_CH + j];
+            } else {
+                a.i = ia[j];
+                b.i = ia[t * COL_CH + j];
+            }
+            part_merge(op, fl, &a, &b);
+            fa[j] = a.f;
+            ia[j] = a.i;
+        }
+    col_write(P, op, dst, x->dtype, dof, len, fa, ia);
+    st_free(fa);
+    st_free(ia);
+    return true;
+}
+
+/* x and dst offsets and length of column task t (output chunk of at most COL_CH). */
+static int64_t col_task_at(const red_plan *P, int64_t t, int64_t *xo, int64_t *dof) {
+    int64_t kin = P->ks[P->nk - 1], per = (kin + COL_CH - 1) / COL_CH;
+    int64_t o = t / per * kin, c0 = t % per * COL_CH;
+    out_off(P, o, xo, dof);
+    *xo += c0 * P->kx[P->nk - 1];
+    *dof += c0 * P->kd[P->nk - 1];
+    return kin - c0 < COL_CH ? kin - c0 : COL_CH;
+}
+
 static void reduce_cols(const red_plan *P, st_op op, const st_kview *dst, const st_kview *x) {
-    int64_t kin = P->ks[P->nk - 1], kd = P->kd[P->nk - 1], kxs = P->kx[P->nk - 1];
-    int64_t per = (kin + COL_CH - 1) / COL_CH, tasks = (P->n_out / kin) * per;
-#pragma omp parallel for schedule(static) num_threads(st_cpu_threads()) if (P->n_out * P->n_red >= ST_CPU_PAR_MIN)
+    int64_t kin = P->ks[P->nk - 1], tasks = (P->n_out / kin) * ((kin + COL_CH - 1) / COL_CH);
+    int nt = st_cpu_threads() < MAX_PARTS ? st_cpu_threads() : MAX_PARTS;
+    bool big = P->n_out * P->n_red >= ST_CPU_PAR_MIN;
+    if (big && tasks < nt && P->n_red >= 4 * (int64_t)nt) {
+        bool ok = true;
+        for (int64_t t = 0; t < tasks && ok; t++) {
+            int64_t xo, dof, len = col_task_at(P, t, &xo, &dof);
+            ok = col_split(P, op, dst, x, xo, dof, len, nt);
+        }
+        if (ok) return; /* else (out of memory for scratch): the plain loop below */
+    }
+#pragma omp parallel for schedule(static) num_threads(nt) if (big)
     for (int64_t t = 0; t < tasks; t++) {
-        int64_t o = t / per * kin, c0 = t % per * COL_CH;
-        int64_t xo, dof;
-        out_off(P, o, &xo, &dof);
-        int64_t len = kin - c0 < COL_CH ? kin - c0 : COL_CH;
-        col_task(P, op, dst, x, xo + c0 * kxs, dof + c0 * kd, len);
+        double fa[COL_CH];
+        int64_t ia[COL_CH];
+        int64_t xo, dof, len = col_task_at(P, t, &xo, &dof);
+        col_accum(P, op, x, xo, len, 0, P->n_red, fa, ia);
+        col_write(P, op, dst, x->dtype, dof, len, fa, ia);
     }
 }
 

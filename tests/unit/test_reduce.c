@@ -306,6 +306,19 @@ TEST(reduce_nan_propagates) {
         st_release(x);
         free(v);
     }
+    /* column path split over threads (few outputs, many reduced rows) */
+    int64_t sh[2] = {2000, 40};
+    st_tensor *x = rnd(2, sh, ST_F32);
+    double *v = host(x);
+    v[1500 * 40 + 7] = NAN;
+    v[3 * 40 + 39] = NAN;
+    st_tensor *y = st_from_data(v, 2, sh, ST_F64), *yc = st_to_dtype(y, ST_F32);
+    check_all_ops(yc, (int[]){0}, 1);
+    check_all_ops(y, (int[]){0}, 1);
+    st_release(yc);
+    st_release(y);
+    st_release(x);
+    free(v);
 }
 
 TEST(reduce_axis_errors) {
