@@ -7,10 +7,11 @@
  * ST_E_INDEX instead of touching memory out of range (defence for direct callers).
  *
  * Threads: index_select and gather write each dst element once, so any split works
- * (rows, and chunks of long rows). scatter iterates with `dim` moved innermost: a row
- * then holds whole lines along dim, the only elements that can collide, and is
- * processed in index order by one thread ("later writes win", and a deterministic
- * order of additions); distinct rows run in parallel.
+ * (rows, and chunks of long rows). scatter can collide only among index elements that
+ * share every coordinate but `dim`; so a task owns a set of non-dim coordinates and
+ * walks dim in index order for them ("later writes win", and a deterministic order of
+ * additions, whatever the thread count), while distinct tasks run in parallel. Inside
+ * a task the inner loop runs over the slice's innermost dim, in memory order.
  */
 #include "cpu.h"
 
@@ -181,32 +182,28 @@ static int scatter_row_run(const scatter_row *r, st_dtype dt, bool add) {
     return bad;
 }
 
-/* v with dim moved to the last position. */
-static st_kview dim_last(const st_kview *v, int dim) {
-    st_kview r = *v;
-    int k = 0;
-    for (int d = 0; d < v->ndim; d++) {
-        if (d == dim) continue;
-        r.shape[k] = v->shape[d];
-        r.strides[k] = v->strides[d];
-        k++;
-    }
-    r.shape[k] = v->shape[dim];
-    r.strides[k] = v->strides[dim];
-    return r;
+/* Elements per task of a scatter: whole slice rows when there are enough of them,
+ * else rows cut so that every thread gets work (never below 64 elements). */
+static int64_t scatter_chunk(const st_iter *it, int64_t nj) {
+    int64_t want = 4 * (int64_t)st_cpu_threads();
+    if (it->outer >= want || it->numel * nj < ST_CPU_PAR_MIN || it->inner <= 64) return it->inner;
+    int64_t parts = (want + it->outer - 1) / it->outer;
+    int64_t c = (it->inner + parts - 1) / parts;
+    return c < 64 ? 64 : c;
 }
 
 st_status st_cpu_scatter(int dev, const st_kview *dst, int dim, const st_kview *idx, const st_kview *src, bool add) {
     (void)dev;
-    /* dst seen with the index's shape and stride 0 along dim; src cut to that shape. */
-    st_kview dz = *dst, sc = *src;
-    for (int d = 0; d < dz.ndim; d++) dz.shape[d] = sc.shape[d] = idx->shape[d];
-    dz.strides[dim] = 0;
-    st_kview vi = dim_last(idx, dim), vs = dim_last(&sc, dim), vd = dim_last(&dz, dim);
-    const st_kview *views[3] = {&vi, &vs, &vd};
+    /* Geometry of one slice across dim (shape[dim] = 1), shared by index, src and dst:
+     * a task owns some non-dim coordinates and walks j = 0..n-1 along dim for them. */
+    st_kview si = *idx, ss = *src, sd = *dst;
+    for (int d = 0; d < si.ndim; d++) ss.shape[d] = sd.shape[d] = si.shape[d];
+    si.shape[dim] = ss.shape[dim] = sd.shape[dim] = 1;
+    const st_kview *views[3] = {&si, &ss, &sd};
     st_iter it;
     st_iter_init(&it, 3, views);
-    if (it.numel == 0) return ST_OK;
+    int64_t nj = idx->shape[dim];
+    if (it.numel == 0 || nj == 0) return ST_OK;
     scatter_row base = {
         .db = st_cpu_base(dst),
         .sb = st_cpu_base(src),
@@ -214,22 +211,33 @@ st_status st_cpu_scatter(int dev, const st_kview *dst, int dim, const st_kview *
         .i64 = idx->dtype == ST_I64,
         .bound = dst->shape[dim],
         .dd = dst->strides[dim],
-        .n = it.inner,
         .is = it.istride[0],
         .ss = it.istride[1],
         .dsr = it.istride[2],
     };
+    if (it.numel == 1) { /* one line along dim: a single run over j */
+        base.n = nj;
+        base.is = idx->strides[dim];
+        base.ss = src->strides[dim];
+        base.dsr = 0;
+        return scatter_row_run(&base, dst->dtype, add) ? bad_index("scatter", dst->shape[dim]) : ST_OK;
+    }
+    int64_t chunk = scatter_chunk(&it, nj);
+    int64_t per_row = (it.inner + chunk - 1) / chunk, tasks = it.outer * per_row;
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(st_cpu_threads()) reduction(| : bad) \
-    if (it.numel >= ST_CPU_PAR_MIN && it.outer > 1)
-    for (int64_t row = 0; row < it.outer; row++) {
+    if (it.numel * nj >= ST_CPU_PAR_MIN && tasks > 1)
+    for (int64_t t = 0; t < tasks; t++) {
+        int64_t offs[3], c0 = (t % per_row) * chunk;
+        st_iter_row(&it, t / per_row, offs);
         scatter_row r = base;
-        int64_t offs[3];
-        st_iter_row(&it, row, offs);
-        r.ioff = offs[0];
-        r.soff = offs[1];
-        r.doff = offs[2];
-        bad |= scatter_row_run(&r, dst->dtype, add);
+        r.n = it.inner - c0 < chunk ? it.inner - c0 : chunk;
+        for (int64_t j = 0; j < nj; j++) {
+            r.ioff = offs[0] + c0 * it.istride[0] + j * idx->strides[dim];
+            r.soff = offs[1] + c0 * it.istride[1] + j * src->strides[dim];
+            r.doff = offs[2] + c0 * it.istride[2];
+            bad |= scatter_row_run(&r, dst->dtype, add);
+        }
     }
     return bad ? bad_index("scatter", dst->shape[dim]) : ST_OK;
 }
