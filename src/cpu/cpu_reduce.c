@@ -11,7 +11,8 @@
  *                 outputs run in parallel, or, when there are few, each output's range
  *                 is split over threads with one partial per thread, folded in order;
  *     column mode the innermost kept dim is the fastest in memory: a chunk of outputs is
- *                 accumulated row by row (vectorises across outputs).
+ *                 accumulated row by row (vectorises across outputs); with fewer chunks
+ *                 than threads, each chunk's rows are split over threads instead.
  * - Float sums: f32 lanes of at most RUN elements folded into double lanes (blocked
  *   accumulation), so a 16M-element f32 sum stays within ~1e-7 relative; strided and
  *   column paths accumulate in double. max/min propagate NaN.

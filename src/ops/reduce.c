@@ -47,7 +47,10 @@ static st_tensor *reduce_op(st_op op, st_tensor *x, const int *axes, int naxes, 
     const char *name = st_op_table[op].name;
     ST_CHECK_ARG(name, x);
     uint32_t mask;
-    if (!st_axes_mask(name, axes, naxes, x->ndim, &mask)) return NULL;
+    if (!st_axes_mask(name, axes, naxes, x->ndim, &mask)) {
+        st_err_prefix("%s of %s", name, st_tdesc(x));
+        return NULL;
+    }
     if (op == ST_OP_MEAN && !st_dtype_is_float(x->dtype)) {
         st_err(ST_E_DTYPE, "mean: needs a float dtype, got %s (convert with st_to_dtype)", st_tdesc(x));
         return NULL;
@@ -94,7 +97,10 @@ st_tensor *st_min(st_tensor *x, const int *axes, int naxes, bool keepdim) {
 st_tensor *st_argmax(st_tensor *x, int axis, bool keepdim) {
     ST_CHECK_ARG("argmax", x);
     int a = st_norm_axis("argmax", axis, x->ndim);
-    if (a < 0) return NULL;
+    if (a < 0) {
+        st_err_prefix("argmax of %s", st_tdesc(x));
+        return NULL;
+    }
     uint32_t mask = x->ndim ? 1u << a : 0;
     if (!check_nonempty("argmax", x, mask)) return NULL;
     int64_t kshape[ST_MAX_DIMS], sshape[ST_MAX_DIMS];

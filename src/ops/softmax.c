@@ -17,7 +17,10 @@ static st_tensor *softmax_op(st_op op, st_tensor *x, int dim) {
     const char *name = st_op_table[op].name;
     ST_CHECK_ARG(name, x);
     int d = st_norm_axis(name, dim, x->ndim);
-    if (d < 0) return NULL;
+    if (d < 0) {
+        st_err_prefix("%s of %s", name, st_tdesc(x));
+        return NULL;
+    }
     if (!st_dtype_is_float(x->dtype)) {
         st_err(ST_E_DTYPE, "%s: needs a float dtype, got %s", name, st_tdesc(x));
         return NULL;

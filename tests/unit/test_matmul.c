@@ -3,6 +3,8 @@
  * empty and K == 0 products, and error messages. */
 #include "testlib.h"
 
+#include "cpu/cpu.h" /* kernel-level checks of layouts the op layer never passes */
+
 static int64_t numel_of(int nd, const int64_t *sh) {
     int64_t n = 1;
     for (int i = 0; i < nd; i++) n *= sh[i];
@@ -241,4 +243,24 @@ TEST(matmul_errors) {
     st_release(i);
     st_release(b);
     st_release(a);
+}
+
+/* st_cpu_matmul directly: a column-major dst (written through scratch), a batch-shared
+ * a with stride-0 rows (packed once), and b transposed per batch. */
+TEST(matmul_kernel_layouts) {
+    int64_t B = 3, M = 4, K = 5, N = 6;
+    double a[4 * 5], b[3 * 6 * 5], c[3 * 6 * 4];
+    for (int i = 0; i < 20; i++) a[i] = (double)(i % 7) - 3;
+    for (int i = 0; i < 90; i++) b[i] = (double)((i * 5) % 11) - 5;
+    st_kview av = {.handle = a, .dtype = ST_F64, .ndim = 3, .shape = {B, M, K}, .strides = {0, 0, 1}};
+    st_kview bv = {.handle = b, .dtype = ST_F64, .ndim = 3, .shape = {B, K, N}, .strides = {30, 1, 5}};
+    st_kview cv = {.handle = c, .dtype = ST_F64, .ndim = 3, .shape = {B, M, N}, .strides = {24, 1, 4}};
+    CHECK_STATUS(st_cpu_matmul(0, &cv, &av, &bv), ST_OK);
+    for (int64_t t = 0; t < B; t++)
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t n = 0; n < N; n++) {
+                double s = 0;
+                for (int64_t k = 0; k < K; k++) s += a[k] * b[t * 30 + n * 5 + k]; /* every row of a is row 0 */
+                CHECK_NEAR(c[t * 24 + n * 4 + m], s, 1e-12);
+            }
 }

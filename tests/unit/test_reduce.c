@@ -327,6 +327,7 @@ TEST(reduce_axis_errors) {
     CHECK(st_last_status() == ST_E_INDEX);
     CHECK_ERR_HAS("sum");
     CHECK_ERR_HAS("axis 2");
+    CHECK_ERR_HAS("f32[2,3]");
     CHECK(st_max(x, (int[]){-3}, 1, false) == NULL);
     CHECK_ERR_HAS("axis -3");
     CHECK(st_mean(x, (int[]){1, -1}, 2, false) == NULL);
