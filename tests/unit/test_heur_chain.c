@@ -354,9 +354,12 @@ static void *worker(void *p) {
     for (int i = 0; i < 20000; i++) {
         int64_t c = 1000 + (i * 7 + a->id) % 300, k = 1 + i % 50;
         st_heur_choice t;
-        if (st_heur_choose(4, c, k, false, &t) != ST_OK || t.wg != 64 || t.kl != (int)(k >= 16 ? 16 : 8) ||
-            t.ch != (int)c)
-            a->bad++;
+        st_status st = st_heur_choose(4, c, k, false, &t);
+        if (st != ST_OK || t.wg != 64 || t.kl != (int)(k >= 16 ? 16 : 8) || t.ch != (int)c) {
+            if (!a->bad++)
+                fprintf(stderr, "  thread %d: c=%lld k=%lld: status %d wg=%d kl=%d ch=%d (%s)\n", a->id, (long long)c,
+                        (long long)k, (int)st, (int)t.wg, (int)t.kl, (int)t.ch, st_last_error());
+        }
     }
     return NULL;
 }
@@ -364,6 +367,7 @@ static void *worker(void *p) {
 TEST(threads_agree) {
     setup();
     setenv("SPIRAL_HEUR_K", "wg: 64; ch: c", 1);
+    st_heur_reload(); /* else the change may be younger than the 1 ms re-check interval */
     st_heur_set_recheck_ms(1);
     pthread_t th[4];
     tharg args[4];
