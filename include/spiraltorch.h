@@ -415,8 +415,9 @@ ST_API st_status st_heur_explain(st_heur_kind kind, int64_t rows, int64_t cols, 
                                  st_heur_explanation *out);
 
 /* Environment and rule file are re-validated (getenv, stat) at most every
- * `ms` milliseconds (default 250; 0 = on every call) by a coarse monotonic clock, so a
- * change is seen within that bound. st_heur_reload() re-reads everything now. */
+ * `ms` milliseconds (default 250; 0 = on every call) by a coarse monotonic clock that
+ * each thread reads on every 16th call, so a change is seen within that interval and
+ * 16 calls of a thread. st_heur_reload() re-reads everything now. */
 ST_API void st_heur_reload(void);
 ST_API void st_heur_set_recheck_ms(int ms);
 /* Frees parsed rules and cached choices (before st_set_allocator or leak accounting);
