@@ -78,4 +78,8 @@ st_tensor *st_ag_scalar_like(const st_tensor *t, double v);
 /* Zeros of `meta`'s shape, dtype and device (new reference). */
 st_tensor *st_ag_zeros_meta(const ag_meta *m);
 
+/* Optimizers: use the fused CPU loops when possible (default true). For tests that
+ * check the generic forward-op path too. (src/nn/optim.c) */
+void st_optim_set_fused(bool on);
+
 #endif

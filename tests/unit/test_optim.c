@@ -2,6 +2,7 @@
  * (with and without L2) and AdamW, each against a hand-written float64 reference of the
  * update rule over several steps. The loss sum(0.5*a*p^2 + c*p) has gradient a*p + c,
  * so the gradient changes with p and every step exercises the optimizer state. */
+#include "autograd/ag_internal.h" /* st_optim_set_fused: check the generic path too */
 #include "testlib.h"
 
 #define NP 4
@@ -47,7 +48,7 @@ static void loss_backward(st_tensor *p) {
     for (int i = 0; i < 8; i++) st_release(rel[i]);
 }
 
-static void run(const st_optim_config *cfg, const char *what) {
+static void run_one(const st_optim_config *cfg, const char *what) {
     double p0[NP] = {0.5, -1.5, 2.0, 0.1};
     int64_t n = NP;
     st_tensor *p = st_from_data(p0, 1, &n, ST_F64);
@@ -72,6 +73,17 @@ static void run(const st_optim_config *cfg, const char *what) {
     st_optim_free(o);
     st_params_free(ps);
     st_release(p);
+}
+
+/* Both implementations: the fused CPU loop and the generic forward-op path. */
+static void run(const st_optim_config *cfg, const char *what) {
+    char label[128];
+    for (int fused = 1; fused >= 0; fused--) {
+        st_optim_set_fused(fused);
+        snprintf(label, sizeof label, "%s (%s)", what, fused ? "fused" : "generic");
+        run_one(cfg, label);
+    }
+    st_optim_set_fused(true);
 }
 
 TEST(sgd_plain) {
