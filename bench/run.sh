@@ -5,7 +5,9 @@
 # /usr/bin/python3) RUNS times each, alternating which goes first, under one identical
 # environment, and prints a table per memory mode:
 #   op | ours ms | torch ms | ratio (torch/ours, > 1 = we are faster) | goal >= 0.9
-# Each cell is the median over the runs of each run's median (the runs in brackets).
+# Each cell is the median over the runs of each run's median (the runs in brackets);
+# the "best" columns are the fastest single call seen in any run (less sensitive to
+# other load on a shared machine: under load both sides stall in scheduler ticks).
 #
 # Memory modes (MODES, default "fresh reuse"):
 #   fresh  the default malloc: every 64 MiB result is new memory from the kernel, so
@@ -74,21 +76,28 @@ for mode in $MODES; do
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
+    function mn(s,   a, n, i, m) {
+      n = split(s, a, " "); m = a[1] + 0
+      for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0
+      return m
+    }
     {
-      split($1, o, "="); split($2, m, "=")
+      split($1, o, "="); split($2, m, "="); split($3, b, "=")
       key = o[2]
       if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
-      if (FILENAME ~ /ours/) ours[key] = ours[key] " " m[2]; else torch[key] = torch[key] " " m[2]
+      if (FILENAME ~ /ours/) { ours[key] = ours[key] " " m[2]; ob[key] = ob[key] " " b[2] }
+      else { torch[key] = torch[key] " " m[2]; tb[key] = tb[key] " " b[2] }
     }
     END {
-      printf "| op | ours ms | torch ms | ratio (torch/ours) | goal >= %.1f |\n", goal
-      printf "|---|---:|---:|---:|---|\n"
+      printf "| op | ours ms | torch ms | ratio (torch/ours) | goal >= %.1f | best ours | best torch | best ratio |\n", goal
+      printf "|---|---:|---:|---:|---|---:|---:|---:|\n"
       for (i = 1; i <= nk; i++) {
         k = order[i]
-        if (!(k in ours) || !(k in torch)) { printf "| %s | %s | %s | - | missing |\n", k, ours[k], torch[k]; continue }
-        a = med(ours[k]); b = med(torch[k])
-        ratio = b / a
-        printf "| %s | %.2f [%s ] | %.2f [%s ] | %.2f | %s |\n", k, a, ours[k], b, torch[k], ratio, (ratio >= goal ? "ok" : "MISS")
+        if (!(k in ours) || !(k in torch)) { printf "| %s | %s | %s | - | missing | | | |\n", k, ours[k], torch[k]; continue }
+        x = med(ours[k]); y = med(torch[k]); ratio = y / x
+        bx = mn(ob[k]); by = mn(tb[k])
+        printf "| %s | %.1f [%s ] | %.1f [%s ] | %.2f | %s | %.1f | %.1f | %.2f |\n", k, x, ours[k], y, torch[k], ratio,
+               (ratio >= goal ? "ok" : "MISS"), bx, by, by / bx
       }
     }' "$tmp/ours.$mode" "$tmp/torch.$mode"
 done

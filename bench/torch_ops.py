@@ -3,7 +3,8 @@
 
 Same measurements, same shapes, on the CPU with 2 threads: add, mul, exp on 16M f32
 (out of place: a fresh output each call), a full sum over 16M f32, and a 1024^3 f32
-matmul. --warmup calls (matmul 2), then --reps timed calls; prints one line per op:  op=<name> ms=<median>
+matmul. --warmup calls (matmul 2), then --reps timed calls; prints one line per op:
+    op=<name> ms=<median> min_ms=<fastest call>
 
 Run it with Debian's own /usr/bin/python3 (python3-torch, python3-numpy), not the
 python3 first on PATH.
@@ -28,7 +29,7 @@ def bench(fn, warm, reps):
         del r
         if i >= warm:
             times.append((t1 - t0) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def main():
@@ -59,7 +60,8 @@ def main():
         for name, fn, w, r in cases:
             if wanted and name not in wanted:
                 continue
-            print("op=%s ms=%.3f" % (name, bench(fn, w, r)))
+            med, best = bench(fn, w, r)
+            print("op=%s ms=%.3f min_ms=%.3f" % (name, med, best))
             sys.stdout.flush()
 
 
