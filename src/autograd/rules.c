@@ -145,6 +145,7 @@ unsigned st_ag_saves(st_op op, int n_inputs) {
     case ST_OP_SOFTMAX: case ST_OP_LOG_SOFTMAX: return OUTB;
     case ST_OP_CROSS_ENTROPY: return A | B;
     case ST_OP_INDEX_SELECT: case ST_OP_GATHER: case ST_OP_SCATTER: return B;
+    case ST_OP_TOPK: case ST_OP_BOTTOMK: case ST_OP_MIDK: return B; /* the indices output */
     default: return 0;
     }
 }
@@ -286,6 +287,13 @@ static void r_reduce(ar *c) {
 
 static st_tensor *mT(ar *c, st_tensor *t) { return K(c, st_transpose(t, -1, -2)); }
 
+/* A matrix (last two dims) laid out column-major: the transpose of a dense matrix. */
+static bool col_major(const st_tensor *t) {
+    if (!t || t->ndim < 2) return false;
+    int64_t r = t->shape[t->ndim - 2], k = t->shape[t->ndim - 1];
+    return r > 1 && k > 1 && t->strides[t->ndim - 2] == 1 && t->strides[t->ndim - 1] == r;
+}
+
 static void r_matmul(ar *c) {
     st_tensor *a = IN(0), *b = IN(1), *g = G;
     bool a1 = a->ndim == 1, b1 = b->ndim == 1;
@@ -296,12 +304,16 @@ static void r_matmul(ar *c) {
     else if (b1) g = K(c, st_unsqueeze(g, -1));
     /* Batch dims are summed by the engine (st_ag_fit); the dims added for 1-D operands
      * are squeezed here first. */
+    /* When an operand is stored transposed (e.g. W^T in a Linear layer), its gradient is
+     * computed transposed as well, (X^T)^T, so that it comes out in the operand's memory
+     * layout and the transpose's own backward hands the leaf a contiguous gradient
+     * instead of forcing a strided copy. BLAS reads transposed operands for free. */
     if (NEED(0)) {
-        st_tensor *ga = K(c, st_matmul(g, mT(c, b)));
+        st_tensor *ga = col_major(a) ? mT(c, K(c, st_matmul(b, mT(c, g)))) : K(c, st_matmul(g, mT(c, b)));
         OUT(c, 0, a1 ? K(c, st_squeeze(ga, -2)) : ga);
     }
     if (NEED(1)) {
-        st_tensor *gb = K(c, st_matmul(mT(c, a), g));
+        st_tensor *gb = col_major(b) ? mT(c, K(c, st_matmul(mT(c, g), a))) : K(c, st_matmul(mT(c, a), g));
         OUT(c, 1, b1 ? K(c, st_squeeze(gb, -1)) : gb);
     }
 }
@@ -402,6 +414,9 @@ static void r_index(ar *c) {
         OUT(c, 0, K(c, st_scatter(K(c, st_ag_zeros_meta(&xm)), dim, ie, G, true)));
         break;
     }
+    case ST_OP_TOPK: case ST_OP_BOTTOMK: case ST_OP_MIDK: /* values = x gathered at indices (last axis) */
+        OUT(c, 0, K(c, st_scatter(K(c, st_ag_zeros_meta(&xm)), xm.ndim ? xm.ndim - 1 : 0, IN(1), G, true)));
+        break;
     case ST_OP_GATHER:
         if (xm.ndim == 0) OUT(c, 0, K(c, st_sum(G, NULL, 0, false)));
         else OUT(c, 0, K(c, st_scatter(K(c, st_ag_zeros_meta(&xm)), dim, IN(1), G, true)));
@@ -446,7 +461,8 @@ st_status st_ag_rule(ag_node *n, st_tensor *g, const bool *need, st_tensor **gin
     case ST_OP_SOFTMAX: case ST_OP_LOG_SOFTMAX: r_softmax(&c); break;
     case ST_OP_CROSS_ENTROPY: r_cross_entropy(&c); break;
     case ST_OP_RESHAPE: case ST_OP_PERMUTE: case ST_OP_SLICE: case ST_OP_EXPAND: case ST_OP_COPY: r_view(&c); break;
-    case ST_OP_CONCAT: case ST_OP_INDEX_SELECT: case ST_OP_GATHER: case ST_OP_SCATTER: r_index(&c); break;
+    case ST_OP_CONCAT: case ST_OP_INDEX_SELECT: case ST_OP_GATHER: case ST_OP_SCATTER:
+    case ST_OP_TOPK: case ST_OP_BOTTOMK: case ST_OP_MIDK: r_index(&c); break;
     default:
         c.err = ST_E_UNSUPPORTED;
         snprintf(c.msg, sizeof c.msg, "no backward rule for '%s'", st_op_table[n->op].name);

@@ -183,6 +183,18 @@ F1(f_log_softmax, st_log_softmax(x[0], c->a[0]))
 F1(f_slice, st_slice(x[0], c->a[0], c->a[1], c->a[2], c->a[3]))
 F1(f_permute, st_permute(x[0], c->a))
 
+/* Rank-K: the values output (a[0] = k); the indices are not differentiable. */
+static st_tensor *rankk(st_status (*op)(st_tensor *, int64_t, st_tensor **, st_tensor **), st_tensor **x,
+                        const gcase *c) {
+    st_tensor *v = NULL, *i = NULL;
+    if (op(x[0], c->a[0], &v, &i) != ST_OK) return NULL;
+    st_release(i);
+    return v;
+}
+F1(f_topk, rankk(st_topk, x, c))
+F1(f_bottomk, rankk(st_bottomk, x, c))
+F1(f_midk, rankk(st_midk, x, c))
+
 /* Reductions: a[0] = number of axes (0 = all), a[1..] axes; keepdim when a[3]. */
 static st_tensor *reduce(st_tensor *(*op)(st_tensor *, const int *, int, bool), st_tensor **x, const gcase *c) {
     int axes[2] = {c->a[1], c->a[2]};
@@ -326,6 +338,11 @@ static const gcase g_cases[] = {
     {"scatter", "overwrite, unique, src larger", 3, {SM(2, 5, 3), IX(5, 2, 3, 3), SM(2, 4, 4)}, f_scatter, {0, 0},
      fix_unique},
     {"copy", "clone", 1, {SM(2, 3, 4)}, f_clone, {0}, NULL},
+    {"topk", "[3,7] k 3", 1, {SM(2, 3, 7)}, f_topk, {3}, NULL},
+    {"topk", "1-D k 2", 1, {SM(1, 9)}, f_topk, {2}, NULL},
+    {"bottomk", "[2,3,6] k 2", 1, {SM(3, 2, 3, 6)}, f_bottomk, {2}, NULL},
+    {"midk", "[3,8] k 4", 1, {SM(2, 3, 8)}, f_midk, {4}, NULL},
+    {"midk", "[2,5] k 5 (all)", 1, {SM(2, 2, 5)}, f_midk, {5}, NULL},
 };
 #define N_CASES ((int)(sizeof g_cases / sizeof g_cases[0]))
 
