@@ -4,6 +4,7 @@
  * Gaussian angle noise), trains an MLP 2 -> 64 -> 64 -> 3 (ReLU) with Adam on the
  * device (default `auto`), full batch, and prints progress lines (epoch, loss,
  * training accuracy, elapsed time) while it runs. The last line is `accuracy=<number>`.
+ * CPU threads: 1 unless --threads says otherwise (the model is too small to gain).
  * Public API only; every tensor is released each epoch, so memory stays flat.
  */
 #include "cli.h"
@@ -20,7 +21,7 @@
 
 typedef struct train_opts {
     const char *device;
-    long long seed, epochs, hidden;
+    long long seed, epochs, hidden, threads;
     double lr;
 } train_opts;
 
@@ -97,6 +98,9 @@ static int parse(int argc, char **argv, train_opts *o) {
         } else if (!strcmp(a, "--hidden") && v) {
             if (cli_parse_i64(v, &o->hidden) || o->hidden < 1 || o->hidden > 65536)
                 return cli_usage("train", "--hidden needs an integer in [1, 65536], got '%s'", v);
+        } else if (!strcmp(a, "--threads") && v) {
+            if (cli_parse_i64(v, &o->threads) || o->threads < 1 || o->threads > 4096)
+                return cli_usage("train", "--threads needs a positive integer, got '%s'", v);
         } else if (!strcmp(a, "--lr") && v) {
             char *end;
             o->lr = strtod(v, &end);
@@ -149,7 +153,7 @@ static int run(const train_opts *opt, st_device dev) {
 }
 
 int cmd_train(int argc, char **argv) {
-    train_opts opt = {"auto", 42, 300, 64, 0.02};
+    train_opts opt = {"auto", 42, 300, 64, 1, 0.02};
 #ifdef M_MMAP_THRESHOLD
     /* Process policy (glibc): keep freed tensor buffers in the heap instead of
      * returning them to the kernel, so each step does not page-fault its temporaries
@@ -160,6 +164,9 @@ int cmd_train(int argc, char **argv) {
 #endif
     int u = parse(argc, argv, &opt);
     if (u) return u;
+    /* The spirals MLP has ~4k parameters and 900 rows: on the CPU, worker threads cost
+     * more in hand-offs than they save, so one thread is the default (--threads N). */
+    st_set_num_threads((int)opt.threads);
     st_device dev;
     if (st_device_parse(opt.device, &dev) != ST_OK) return cli_usage("train", "%s", st_last_error());
     char desc[256] = "";
