@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 #define MAXIN 4
-#define MAXCASES 512
+#define MAXCASES 1024
+#define MAXSET 8
 #define BIG 131075 /* above the CPU's threading threshold, not a multiple of any vector width */
 #define EXPECT_ANY (-1)
 
@@ -157,9 +158,9 @@ typedef struct inspec {
     int dist;
     double p;
     view v;       /* applied on the device after the upload */
-    bool has_set; /* inject one value (NaN, an out-of-range index) */
-    int64_t set_at;
-    double set_val;
+    int nset; /* injected values (NaN, an out-of-range index): base[set_at[i]] = set_val[i] */
+    int64_t set_at[MAXSET];
+    double set_val[MAXSET];
 } inspec;
 
 /* Reference view: a strided walk over the dense base, materialised. Python slice rules. */
@@ -388,9 +389,10 @@ static void ovw(tcase *c, int kind, int n, ...) {
     va_end(ap);
 }
 static void setv(inspec *s, int64_t at, double v) {
-    s->has_set = true;
-    s->set_at = at;
-    s->set_val = v;
+    if (s->nset < MAXSET) {
+        s->set_at[s->nset] = at;
+        s->set_val[s->nset++] = v;
+    }
 }
 static void axes(tcase *c, int n, ...) {
     va_list ap;
@@ -426,7 +428,8 @@ static arr gen_input(const inspec *s, hrng *r) {
             v = floor(v * 8.0); /* integers with some spread */
         a.v[i] = round_to(s->dt, v);
     }
-    if (s->has_set && s->set_at < n) a.v[s->set_at] = s->set_val;
+    for (int i = 0; i < s->nset; i++)
+        if (s->set_at[i] < n) a.v[s->set_at[i]] = s->set_val[i];
     return a;
 }
 
@@ -501,6 +504,9 @@ static const tolent TOLS[] = {
     {"index_select", 0, 0, 0, 0, 0},
     {"gather", 0, 0, 0, 0, 0},
     {"fill", 0, 0, 0, 0, 0},
+    {"topk", 0, 0, 0, 0, 0},
+    {"bottomk", 0, 0, 0, 0, 0},
+    {"midk", 0, 0, 0, 0, 0},
     /* copy may convert f64 -> f32: one rounding */
     {"copy", 1e-7, 0, 0, 0, 0},
     /* length-scaled: any summation order is within 2 u K sum|x| */
@@ -910,6 +916,69 @@ static void ref_index(const tcase *c, const arr *in, refres *r) {
         r->K = (double)maxk;
         free(cnt);
     }
+}
+
+/* ---- rank-K (SPEC §3): one case compares the values, its twin the indices (c->flag).
+ * Total order (value, column): NaN above +inf, -0.0 == +0.0, equal values: the lower
+ * column ranks first. c->odt is the index dtype (st_rankk_ex). */
+static st_rankk_kind rk_kind(const char *op) {
+    return !strcmp(op, "topk") ? ST_TOPK : !strcmp(op, "bottomk") ? ST_BOTTOMK : ST_MIDK;
+}
+static st_tensor *run_rankk(const tcase *c, st_tensor **in) {
+    st_tensor *v = NULL, *ix = NULL;
+    if (st_rankk_ex(in[0], rk_kind(c->op), (int64_t)c->s, c->odt, &v, &ix) != ST_OK) return NULL;
+    if (c->flag) {
+        st_release(v);
+        return ix;
+    }
+    st_release(ix);
+    return v;
+}
+/* ascending rank: -1 when (a, ia) ranks below (b, ib) */
+static int rank_cmp(double a, int64_t ia, double b, int64_t ib) {
+    bool na = isnan(a), nb = isnan(b);
+    if (na != nb) return na ? 1 : -1;
+    if (!na && a != b) return a < b ? -1 : 1;
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+}
+static const double *g_row; /* row being sorted by the qsort comparators */
+static int cmp_up(const void *x, const void *y) {
+    int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    return rank_cmp(g_row[i], i, g_row[j], j);
+}
+static int cmp_down(const void *x, const void *y) { /* largest first, ties: lower column first */
+    int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    bool ni = isnan(g_row[i]), nj = isnan(g_row[j]);
+    if (ni != nj) return ni ? -1 : 1;
+    if (!ni && g_row[i] != g_row[j]) return g_row[i] > g_row[j] ? -1 : 1;
+    return i < j ? -1 : i > j ? 1 : 0;
+}
+static int cmp_i64(const void *x, const void *y) {
+    int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    return (i > j) - (i < j);
+}
+static void ref_rankk(const tcase *c, const arr *in, refres *r) {
+    const arr *x = &in[0];
+    int64_t n = x->sh[x->nd - 1], k = (int64_t)c->s, rows = n ? arr_numel(x) / n : 0;
+    int64_t sh[ST_MAX_DIMS];
+    memcpy(sh, x->sh, sizeof sh);
+    sh[x->nd - 1] = k;
+    r->dt = c->flag ? c->odt : c->in[0].dt;
+    r->out = arr_new(x->nd, sh);
+    int64_t *ord = xmalloc((size_t)(n ? n : 1) * sizeof(int64_t));
+    st_rankk_kind kind = rk_kind(c->op);
+    for (int64_t row = 0; row < rows; row++) {
+        g_row = x->v + row * n;
+        for (int64_t i = 0; i < n; i++) ord[i] = i;
+        qsort(ord, (size_t)n, sizeof *ord, kind == ST_TOPK ? cmp_down : cmp_up);
+        int64_t *sel = ord;
+        if (kind == ST_MIDK) { /* ranks [(n-k)/2, +k), back in column order */
+            sel = ord + (n - k) / 2;
+            qsort(sel, (size_t)k, sizeof *sel, cmp_i64);
+        }
+        for (int64_t j = 0; j < k; j++) r->out.v[row * k + j] = c->flag ? (double)sel[j] : g_row[sel[j]];
+    }
+    free(ord);
 }
 
 /* ---- creation: fill (zeros, ones, full, scalar, fill_ on a view), arange.
@@ -1612,6 +1681,51 @@ static void index_cases(void) {
     lbl(c, "index out of range");
 }
 
+static void rankk_cases(void) {
+    static const char *const OPS[] = {"topk", "bottomk", "midk"};
+    struct {
+        st_dtype dt;
+        int dist, nd, sh[3], k;
+        st_dtype it;
+        int view;     /* 1: transposed input */
+        bool special; /* NaN, +-inf, -0.0 injected */
+    } const RK[] = {
+        {ST_F32, D_NORMAL, 2, {8, 100}, 10, ST_I32, 0, false},  {ST_F32, D_SMALLINT, 2, {6, 64}, 20, ST_I32, 0, false},
+        {ST_F64, D_NORMAL, 3, {2, 3, 50}, 7, ST_I64, 0, false}, {ST_F32, D_NORMAL, 1, {33}, 33, ST_I32, 0, false},
+        {ST_F32, D_NORMAL, 2, {5, 17}, 0, ST_I32, 0, false},    {ST_F32, D_SMALLINT, 2, {40, 9}, 4, ST_I64, 1, false},
+        {ST_F32, D_NORMAL, 2, {4, 64}, 9, ST_I32, 0, true},     {ST_F32, D_NORMAL, 2, {3, 40000}, 200, ST_I32, 0, false},
+        {ST_F32, D_NORMAL, 2, {64, 4096}, 32, ST_I32, 0, false},
+    };
+    tcase *c;
+    for (int o = 0; o < 3; o++)
+        for (size_t i = 0; i < sizeof RK / sizeof RK[0]; i++)
+            for (int want_idx = 0; want_idx < 2; want_idx++) {
+                c = newc(OPS[o], run_rankk, ref_rankk);
+                inspec *x = addin(c, RK[i].dt, RK[i].dist, RK[i].nd, RK[i].sh[0], RK[i].sh[1], RK[i].sh[2]);
+                if (RK[i].view) { /* base [cols, rows] transposed to [rows, cols] */
+                    x->sh[0] = RK[i].sh[1];
+                    x->sh[1] = RK[i].sh[0];
+                    vw(x, V_T, 2, 0, 1);
+                }
+                if (RK[i].special) { /* NaN, tied infinities, -0.0 beside +0.0 */
+                    static const double SV[MAXSET] = {NAN, INFINITY, INFINITY, -INFINITY, -0.0, 0.0, NAN, -0.0};
+                    static const int AT[MAXSET] = {3, 10, 50, 7, 64 + 2, 64 + 9, 128 + 60, 192 + 1};
+                    for (int j = 0; j < MAXSET; j++) setv(x, AT[j], SV[j]);
+                }
+                c->s = RK[i].k;
+                c->odt = RK[i].it;
+                c->flag = want_idx;
+                lbl(c, "k=%d %s%s%s", RK[i].k, want_idx ? "indices " : "values", want_idx ? st_dtype_name(RK[i].it) : "",
+                    RK[i].special ? " NaN/inf/-0" : "");
+            }
+    c = newc("topk", run_rankk, ref_rankk);
+    addin(c, ST_F32, D_NORMAL, 2, 3, 5);
+    c->s = 6;
+    c->odt = ST_I32;
+    c->expect = EXPECT_ANY;
+    lbl(c, "k=6 > n");
+}
+
 static void creation_cases(void) {
     tcase *c;
     struct {
@@ -1698,6 +1812,7 @@ static void build_cases(void) {
     softmax_cases();
     view_cases();
     index_cases();
+    rankk_cases();
     creation_cases();
 }
 
