@@ -27,6 +27,7 @@ typedef struct st_rankk_params {
     int64_t ch;   /* TopK column chunk per task in pass 1 (0 = whole row) */
     int algo;     /* 0 = streaming filter, 1 = radix select (ST_RANKK_ALGO_*) */
     int64_t tile; /* MidK columns per compaction tile */
+    bool est;     /* estimate the threshold from a sample before the pass (filter) */
 } st_rankk_params;
 #define ST_RANKK_ALGO_FILTER 0
 #define ST_RANKK_ALGO_RADIX 1

@@ -77,6 +77,8 @@ typedef struct st_cpu_rankk_stats {
     int64_t candidates;  /* candidates pushed (filter) */
     int64_t row_passes;  /* passes over row data (radix) */
     int64_t tiles;       /* compaction tiles (MidK) */
+    int64_t estimates;   /* rows whose threshold was estimated from a sample (filter) */
+    int64_t redone;      /* rows redone without the estimate (it was too high) */
 } st_cpu_rankk_stats;
 void st_cpu_rankk_last_stats(st_cpu_rankk_stats *out);
 

@@ -249,4 +249,5 @@ const st_backend st_cpu_backend = {
     .scatter = st_cpu_scatter,
     .arange = st_cpu_arange,
     .random = st_cpu_random,
+    .rankk = st_cpu_rankk,
 };

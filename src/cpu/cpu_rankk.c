@@ -25,6 +25,7 @@
 
 #define SCH 2048          /* scores converted per block (fits L1) */
 #define GATHER_CAP 8192   /* a radix bucket up to this size is refined in a buffer */
+#define EST_S 1024        /* sample size of the filter's threshold estimate */
 #define DIGIT 11
 
 typedef struct rk_row {
@@ -45,6 +46,9 @@ typedef struct rk_scratch {
     uint64_t *gs;  /* radix: gathered bucket scores (GATHER_CAP) */
     int64_t *gc;   /* radix: gathered bucket columns (GATHER_CAP) */
     uint32_t *hist; /* 2048 */
+    float *fv, *fv2;    /* filter: candidate values (cap + FBLK) */
+    uint64_t *stmp;     /* filter: sort scratch (cap + FBLK) */
+    uint32_t *fc, *fc2; /* filter: candidate columns (cap + FBLK) */
     struct mid_cnt *tiles; /* MidK u2: counts per tile (ntiles) */
     int64_t *tstart;       /* MidK u2: 3 starts per tile */
     st_cpu_rankk_stats st;
@@ -193,111 +197,215 @@ static void sort_desc(uint64_t *v, int64_t n) {
     }
 }
 
+/* Stable LSD radix sort of n u64 items by the digits in bits [lo_bit, hi_bit), largest
+ * first; tmp has room for n. Returns the array holding the result (v or tmp). For
+ * 32-bit dtypes an item is score << 32 | column (one 8-byte move per element). */
+static uint64_t *lsd_desc_u64(uint64_t *v, uint64_t *tmp, int64_t n, int lo_bit, int hi_bit, uint32_t *hist) {
+    for (int lo = lo_bit; lo < hi_bit; lo += DIGIT) {
+        int bits = hi_bit - lo < DIGIT ? hi_bit - lo : DIGIT;
+        uint64_t dmask = ((uint64_t)1 << bits) - 1;
+        memset(hist, 0, sizeof(uint32_t) << DIGIT);
+        for (int64_t i = 0; i < n; i++) hist[(v[i] >> lo) & dmask]++;
+        if (hist[(v[0] >> lo) & dmask] == n) continue; /* one digit value: nothing moves */
+        uint32_t run = 0;
+        for (int64_t d = (int64_t)dmask; d >= 0; d--) {
+            uint32_t h = hist[d];
+            hist[d] = run;
+            run += h;
+        }
+        for (int64_t i = 0; i < n; i++) tmp[hist[(v[i] >> lo) & dmask]++] = v[i];
+        uint64_t *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    return v;
+}
+
 /* ---------------------------------------------------------------- FILTER (f32) */
 
+/* Candidates are (value, column) pairs appended by a compress step that keeps the
+ * elements beating the threshold t (the k-th best so far). When the buffer is full it
+ * is shrunk to the best k by quickselect on composites (score << 32 | ~column), which
+ * raises t. */
 typedef struct facc {
-    uint64_t *buf;
+    float *v;      /* cap + FBLK values */
+    uint32_t *c;   /* cap + FBLK columns */
+    uint64_t *cmp; /* cap + FBLK composites (scratch) */
+    uint64_t *tmp; /* cap + FBLK: radix-sort scratch */
+    uint32_t *hist;
     int64_t n, cap, k;
     bool top;      /* TopK (else BottomK) */
-    bool have_thr; /* buf holds k candidates and thr is the k-th best */
-    uint64_t thr;  /* composite of the k-th best */
-    float t;       /* its value */
+    bool have_thr; /* t is the k-th best seen so far */
+    uint64_t thr;  /* its composite */
+    float t;
     bool t_nan;
     int64_t shrinks, pushed;
 } facc;
+#define FBLK 64
 
 static inline uint64_t composite(uint32_t score, int64_t col) {
     return ((uint64_t)score << 32) | (uint64_t)(0xFFFFFFFFu - (uint32_t)col);
 }
 static inline int64_t comp_col(uint64_t c) { return (int64_t)(0xFFFFFFFFu - (uint32_t)c); }
+static inline float comp_val(uint64_t c, bool top) {
+    uint32_t key = (uint32_t)(c >> 32) ^ (top ? 0u : 0xFFFFFFFFu);
+    uint32_t bits = (key & 0x80000000u) ? (key ^ 0x80000000u) : ~key;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
 
 static void facc_reset(facc *a) {
     a->n = 0;
     a->have_thr = false;
 }
 
+/* Start a chunk accumulator with the row accumulator's threshold: a chunk's pass-1
+ * candidates only need to beat what the row already holds. */
+static void facc_inherit(facc *part, const facc *row) {
+    facc_reset(part);
+    part->have_thr = row->have_thr;
+    part->thr = row->thr;
+    part->t = row->t;
+    part->t_nan = row->t_nan;
+}
+
+/* Composites of the n candidates, best k first (cmp[k-1] the k-th); n >= k. */
+static void facc_select(facc *a, int64_t k) {
+    uint32_t flip = a->top ? 0u : 0xFFFFFFFFu;
+    for (int64_t i = 0; i < a->n; i++) {
+        uint32_t u;
+        memcpy(&u, &a->v[i], sizeof u);
+        a->cmp[i] = composite(key_f32(u) ^ flip, a->c[i]);
+    }
+    if (a->n > k) select_top(a->cmp, a->n, k);
+}
+
 static void facc_shrink(facc *a) {
-    select_top(a->buf, a->n, a->k);
+    facc_select(a, a->k);
+    for (int64_t i = 0; i < a->k; i++) {
+        a->v[i] = comp_val(a->cmp[i], a->top);
+        a->c[i] = (uint32_t)comp_col(a->cmp[i]);
+    }
     a->n = a->k;
-    a->thr = a->buf[a->k - 1];
-    a->have_thr = true;
-    uint32_t key = (uint32_t)(a->thr >> 32) ^ (a->top ? 0u : 0xFFFFFFFFu);
-    uint32_t bits = (key & 0x80000000u) ? (key ^ 0x80000000u) : ~key;
-    memcpy(&a->t, &bits, sizeof bits);
+    int64_t m = 0;
+    for (int64_t i = 1; i < a->k; i++)
+        if (a->cmp[i] < a->cmp[m]) m = i;
+    a->thr = a->cmp[m];
+    a->t = comp_val(a->thr, a->top);
     a->t_nan = a->t != a->t;
+    a->have_thr = true;
     a->shrinks++;
 }
 
-static inline void facc_push(facc *a, uint64_t c) {
-    a->buf[a->n++] = c;
-    a->pushed++;
-    if (a->n == a->cap) facc_shrink(a);
+/* Compare mode of the current threshold: 0 top (!(v <= t)), 1 bottom (v < t), 2 bottom
+ * with a NaN threshold (v == v), 3 everything passes, -1 nothing can pass. */
+static inline int facc_mode(const facc *a) {
+    if (!a->have_thr) return 3;
+    if (a->top) return a->t_nan ? -1 : 0;
+    return a->t_nan ? 2 : 1;
 }
 
-/* Does value v (at a later column) beat the threshold? */
-static inline bool facc_pass(const facc *a, float v) {
-    if (!a->have_thr) return true;
-    if (a->top) return a->t_nan ? false : !(v <= a->t);
-    return a->t_nan ? (v == v) : (v < a->t);
-}
-
-/* Any of the 64 values beats the threshold? Written for the vectoriser. */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static bool block_any(const float *p, float t, int mode) {
-    int any = 0;
+static inline int pass1(float v, float t, int mode) {
     switch (mode) {
-    case 0: /* top, !(v <= t) */
-        for (int j = 0; j < 64; j++) any |= !(p[j] <= t);
-        break;
-    case 1: /* bottom, v < t */
-        for (int j = 0; j < 64; j++) any |= p[j] < t;
-        break;
-    default: /* bottom with a NaN threshold: any non-NaN */
-        for (int j = 0; j < 64; j++) any |= p[j] == p[j];
-        break;
+    case 0: return !(v <= t);
+    case 1: return v < t;
+    case 2: return v == v;
+    default: return 1;
     }
-    return any != 0;
 }
 
-/* Feed columns [c0, c1) of a contiguous-or-strided f32 row into the accumulator. */
-static void filter_segment(facc *a, const float *row, int64_t stride, int64_t c0, int64_t c1) {
-    uint32_t flip = a->top ? 0u : 0xFFFFFFFFu;
-    int64_t c = c0;
-    if (stride == 1) {
-        for (; c + 64 <= c1; c += 64) {
-            const float *p = row + c;
-            if (a->have_thr) {
-                if (a->top && a->t_nan) return; /* nothing can beat a NaN seen earlier */
-                int mode = a->top ? 0 : (a->t_nan ? 2 : 1);
-                if (!block_any(p, a->t, mode)) continue;
-            }
-            for (int j = 0; j < 64; j++) {
-                if (!facc_pass(a, p[j])) continue;
-                uint32_t u;
-                memcpy(&u, &p[j], sizeof u);
-                facc_push(a, composite(key_f32(u) ^ flip, c + j));
-            }
+/* Append the elements of p[0..m) (columns col0..) that pass; returns the new count.
+ * Portable branch-free form. */
+static int64_t compress_scalar(const float *p, int64_t stride, int64_t m, int64_t col0, float t, int mode, float *ov,
+                               uint32_t *oc, int64_t n) {
+    for (int64_t j = 0; j < m; j++) {
+        float v = p[j * stride];
+        ov[n] = v;
+        oc[n] = (uint32_t)(col0 + j);
+        n += pass1(v, t, mode);
+    }
+    return n;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define ST_HAVE_AVX512_COMPRESS 1
+/* Same for a contiguous block of FBLK floats with AVX-512 compress-stores. */
+__attribute__((target("avx512f"))) static int64_t compress_avx512(const float *p, int64_t col0, float t, int mode,
+                                                                   float *ov, uint32_t *oc, int64_t n) {
+    const __m512 tv = _mm512_set1_ps(t);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int j = 0; j < FBLK; j += 16) {
+        __m512 x = _mm512_loadu_ps(p + j);
+        __mmask16 m;
+        switch (mode) {
+        case 0: m = _mm512_cmp_ps_mask(x, tv, _CMP_NLE_UQ); break;
+        case 1: m = _mm512_cmp_ps_mask(x, tv, _CMP_LT_OQ); break;
+        case 2: m = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q); break;
+        default: m = 0xFFFF; break;
         }
+        if (!m) continue;
+        _mm512_mask_compressstoreu_ps(ov + n, m, x);
+        __m512i col = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(col0 + j)));
+        _mm512_mask_compressstoreu_epi32(oc + n, m, col);
+        n += __builtin_popcount((unsigned)m);
     }
-    for (; c < c1; c++) {
-        float v = row[c * stride];
-        if (!facc_pass(a, v)) continue;
-        uint32_t u;
-        memcpy(&u, &v, sizeof u);
-        facc_push(a, composite(key_f32(u) ^ flip, c));
+    return n;
+}
+static int have_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return cached;
+}
+#endif
+
+/* Feed columns [c0, c1) of an f32 row into the accumulator. */
+static void filter_segment(facc *a, const float *row, int64_t stride, int64_t c0, int64_t c1) {
+    int64_t c = c0;
+    while (c < c1) {
+        if (a->n + FBLK > a->cap) facc_shrink(a);
+        int mode = facc_mode(a);
+        if (mode < 0) return; /* a NaN threshold in TopK: nothing later can beat it */
+        int64_t m = c1 - c < FBLK ? c1 - c : FBLK;
+        int64_t before = a->n;
+#ifdef ST_HAVE_AVX512_COMPRESS
+        if (stride == 1 && m == FBLK && have_avx512())
+            a->n = compress_avx512(row + c, c, a->t, mode, a->v, a->c, a->n);
+        else
+#endif
+            a->n = compress_scalar(row + c * stride, stride, m, c, a->t, mode, a->v, a->c, a->n);
+        a->pushed += a->n - before;
+        c += m;
     }
 }
 
-/* Merge the composites of src (n of them) into a: only those above a's threshold. */
-static void facc_merge(facc *a, const uint64_t *src, int64_t n) {
-    for (int64_t i = 0; i < n; i++)
-        if (!a->have_thr || src[i] > a->thr) facc_push(a, src[i]);
-}
-
-/* Reduce to the best min(k, n) composites, sorted best first; returns the count. */
+/* Reduce to the best min(k, n), as composites sorted best first in a->cmp; returns
+ * the count. */
 static int64_t facc_final(facc *a) {
-    if (a->n > a->k) select_top(a->buf, a->n, a->k), a->n = a->k;
-    sort_desc(a->buf, a->n);
-    return a->n;
+    int64_t m = a->n < a->k ? a->n : a->k;
+    facc_select(a, m);
+    if (m <= 64) {
+        sort_desc(a->cmp, m);
+    } else { /* composites are unique: an LSD radix sort over all 64 bits (constant digits skipped) */
+        uint64_t *res = lsd_desc_u64(a->cmp, a->tmp, m, 0, 64, a->hist);
+        if (res != a->cmp) memcpy(a->cmp, res, (size_t)m * sizeof *res);
+    }
+    return m;
+}
+
+/* Merge sorted composites (n of them) of a chunk into a: those above a's threshold. */
+static void facc_merge(facc *a, const uint64_t *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        if (a->have_thr && src[i] <= a->thr) break; /* src is sorted best first */
+        if (a->n + 1 > a->cap) facc_shrink(a);
+        if (a->have_thr && src[i] <= a->thr) break;
+        a->v[a->n] = comp_val(src[i], a->top);
+        a->c[a->n++] = (uint32_t)comp_col(src[i]);
+        a->pushed++;
+    }
+    /* establish a threshold as soon as k candidates exist, so later chunks inherit it */
+    if (!a->have_thr && a->n >= a->k) facc_shrink(a);
 }
 
 /* ---------------------------------------------------------------- RADIX */
@@ -374,30 +482,6 @@ static rk_thr radix_select(const rk_row *r, rk_scratch *w, int64_t rank) {
         hi = shift;
     }
     return (rk_thr){prefix, rem};
-}
-
-/* Stable LSD radix sort of n u64 items by the digits in bits [lo_bit, hi_bit), largest
- * first; tmp has room for n. Returns the array holding the result (v or tmp). For
- * 32-bit dtypes an item is score << 32 | column (one 8-byte move per element). */
-static uint64_t *lsd_desc_u64(uint64_t *v, uint64_t *tmp, int64_t n, int lo_bit, int hi_bit, uint32_t *hist) {
-    for (int lo = lo_bit; lo < hi_bit; lo += DIGIT) {
-        int bits = hi_bit - lo < DIGIT ? hi_bit - lo : DIGIT;
-        uint64_t dmask = ((uint64_t)1 << bits) - 1;
-        memset(hist, 0, sizeof(uint32_t) << DIGIT);
-        for (int64_t i = 0; i < n; i++) hist[(v[i] >> lo) & dmask]++;
-        if (hist[(v[0] >> lo) & dmask] == n) continue; /* one digit value: nothing moves */
-        uint32_t run = 0;
-        for (int64_t d = (int64_t)dmask; d >= 0; d--) {
-            uint32_t h = hist[d];
-            hist[d] = run;
-            run += h;
-        }
-        for (int64_t i = 0; i < n; i++) tmp[hist[(v[i] >> lo) & dmask]++] = v[i];
-        uint64_t *t = v;
-        v = tmp;
-        tmp = t;
-    }
-    return v;
 }
 
 /* Same for 64-bit scores with a separate column array. */
@@ -652,6 +736,11 @@ static void scratch_free(rk_scratch *w, int nt) {
         st_free(w[t].gs);
         st_free(w[t].gc);
         st_free(w[t].hist);
+        st_free(w[t].fv);
+        st_free(w[t].stmp);
+        st_free(w[t].fv2);
+        st_free(w[t].fc);
+        st_free(w[t].fc2);
         st_free(w[t].tiles);
         st_free(w[t].tstart);
     }
@@ -664,9 +753,18 @@ static rk_scratch *scratch_new(int nt, int64_t cap, bool radix, int64_t ntiles) 
     for (int t = 0; t < nt; t++) {
         w[t].sc = st_malloc(SCH * sizeof(uint64_t));
         w[t].hist = st_malloc(sizeof(uint32_t) << DIGIT);
-        w[t].buf = st_malloc((size_t)cap * sizeof(uint64_t));
-        w[t].buf2 = st_malloc((size_t)cap * sizeof(uint64_t));
+        size_t nb = (size_t)(cap + FBLK > EST_S ? cap + FBLK : EST_S); /* facc_estimate samples into buf */
+        w[t].buf = st_malloc(nb * sizeof(uint64_t));
+        w[t].buf2 = st_malloc(nb * sizeof(uint64_t));
         bool ok = w[t].sc && w[t].hist && w[t].buf && w[t].buf2;
+        if (!radix) {
+            w[t].fv = st_malloc((size_t)(cap + FBLK) * sizeof(float));
+            w[t].fv2 = st_malloc((size_t)(cap + FBLK) * sizeof(float));
+            w[t].fc = st_malloc((size_t)(cap + FBLK) * sizeof(uint32_t));
+            w[t].fc2 = st_malloc((size_t)(cap + FBLK) * sizeof(uint32_t));
+            w[t].stmp = st_malloc((size_t)(cap + FBLK) * sizeof(uint64_t));
+            ok = ok && w[t].fv && w[t].fv2 && w[t].fc && w[t].fc2 && w[t].stmp;
+        }
         if (radix) {
             w[t].col = st_malloc((size_t)cap * sizeof(int64_t));
             w[t].col2 = st_malloc((size_t)cap * sizeof(int64_t));
@@ -693,68 +791,111 @@ static void stats_sum(const rk_scratch *w, int nt, st_cpu_rankk_stats *st) {
         st->candidates += w[t].st.candidates;
         st->row_passes += w[t].st.row_passes;
         st->tiles += w[t].st.tiles;
+        st->estimates += w[t].st.estimates;
+        st->redone += w[t].st.redone;
     }
+}
+
+/* Threshold estimate from a strided sample of EST_S elements: the j-th best of the
+ * sample with j = kS/n + 4 sqrt(kS/n) + 2, so that a little more than k elements of
+ * the row are expected to beat it. Seeds acc (have_thr) and returns true; false when
+ * the row is too short or k too large for a sample to help. Exactness does not depend
+ * on the estimate: a row where fewer than k elements beat it is redone without. */
+static bool facc_estimate(facc *a, const rk_row *r, int64_t k) {
+    int64_t n = r->n;
+    if (n < 8 * EST_S) return false;
+    double e = (double)k * EST_S / (double)n;
+    int64_t j = (int64_t)(e + 4.0 * __builtin_sqrt(e) + 2.0);
+    if (j >= EST_S / 2) return false;
+    const float *x = (const float *)(const void *)r->base;
+    int64_t step = n / EST_S;
+    uint32_t flip = a->top ? 0u : 0xFFFFFFFFu;
+    for (int64_t i = 0; i < EST_S; i++) {
+        int64_t col = i * step;
+        uint32_t u;
+        memcpy(&u, &x[col * r->stride], sizeof u);
+        a->cmp[i] = composite(key_f32(u) ^ flip, col);
+    }
+    select_top(a->cmp, EST_S, j);
+    a->thr = a->cmp[j - 1];
+    a->t = comp_val(a->thr, a->top);
+    a->t_nan = a->t != a->t;
+    a->have_thr = true;
+    a->n = 0;
+    return true;
 }
 
 /* FILTER: one row handled by one task (u2: chunk by chunk, merged into the row). */
-static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, int64_t cap, int64_t ch, bool u2,
-                       const st_kview *vals, const st_kview *idx, int64_t row) {
-    facc acc = {.buf = w->buf, .cap = cap, .k = k, .top = top};
-    facc_reset(&acc);
+static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, const st_rankk_params *p, int64_t cap,
+                       bool est, const st_kview *vals, const st_kview *idx, int64_t row) {
+    facc acc = {.v = w->fv, .c = w->fc, .cmp = w->buf, .tmp = w->stmp, .hist = w->hist, .cap = cap, .k = k, .top = top};
+    facc part = {.v = w->fv2, .c = w->fc2, .cmp = w->buf2, .tmp = w->stmp, .hist = w->hist, .cap = cap, .k = k, .top = top};
     const float *x = (const float *)(const void *)r->base;
-    if (!u2 || ch <= 0 || ch >= r->n) {
-        filter_segment(&acc, x, r->stride, 0, r->n);
-    } else {
-        facc part = {.buf = w->buf2, .cap = cap, .k = k, .top = top};
-        for (int64_t c0 = 0; c0 < r->n; c0 += ch) {
-            facc_reset(&part);
-            filter_segment(&part, x, r->stride, c0, c0 + ch < r->n ? c0 + ch : r->n);
-            int64_t m = facc_final(&part);
-            facc_merge(&acc, part.buf, m);
-            acc.shrinks += part.shrinks;
-            acc.pushed += part.pushed;
-            part.shrinks = part.pushed = 0;
+    int64_t ch = p->ch, m = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        facc_reset(&acc);
+        if (est && attempt == 0 && facc_estimate(&acc, r, k)) w->st.estimates++;
+        if (!p->u2 || ch <= 0 || ch >= r->n) {
+            filter_segment(&acc, x, r->stride, 0, r->n);
+        } else {
+            for (int64_t c0 = 0; c0 < r->n; c0 += ch) {
+                facc_inherit(&part, &acc);
+                filter_segment(&part, x, r->stride, c0, c0 + ch < r->n ? c0 + ch : r->n);
+                int64_t pm = facc_final(&part);
+                facc_merge(&acc, part.cmp, pm);
+            }
         }
+        m = facc_final(&acc);
+        if (m == (k < r->n ? k : r->n)) break;
+        w->st.redone++; /* the estimate was too high: exact pass without it */
     }
-    int64_t m = facc_final(&acc);
-    for (int64_t j = 0; j < m; j++) acc.buf[j] = (uint64_t)comp_col(acc.buf[j]);
-    emit_cols(r, vals, idx, row, k, acc.buf, NULL, m);
-    w->st.shrinks += acc.shrinks;
-    w->st.candidates += acc.pushed;
+    for (int64_t j = 0; j < m; j++) acc.cmp[j] = (uint64_t)comp_col(acc.cmp[j]);
+    emit_cols(r, vals, idx, row, k, acc.cmp, NULL, m);
+    w->st.shrinks += acc.shrinks + part.shrinks;
+    w->st.candidates += acc.pushed + part.pushed;
 }
 
-/* FILTER for rows with many chunks and few rows: chunks spread over threads, each
- * thread keeps its own accumulator, merged at the end. */
-static void filter_row_split(const rk_row *r, rk_scratch *w, int nt, bool top, int64_t k, int64_t cap, int64_t ch,
-                             const st_kview *vals, const st_kview *idx, int64_t row) {
+/* FILTER for rows with many chunks and few rows: chunks spread over threads (handed
+ * out in increasing order per thread), each thread keeps its own accumulator, merged
+ * at the end. */
+static void filter_row_split(const rk_row *r, rk_scratch *w, int nt, bool top, int64_t k, const st_rankk_params *p,
+                             int64_t cap, bool est, const st_kview *vals, const st_kview *idx, int64_t row) {
+    int64_t ch = p->ch;
     int64_t nch = (r->n + ch - 1) / ch;
     int64_t acc_n[64] = {0};
     int ntu = nt > 64 ? 64 : nt;
 #pragma omp parallel num_threads(ntu)
     {
         int t = st_cpu_tid();
-        facc acc = {.buf = w[t].buf, .cap = cap, .k = k, .top = top};
-        facc part = {.buf = w[t].buf2, .cap = cap, .k = k, .top = top};
+        facc acc = {.v = w[t].fv, .c = w[t].fc, .cmp = w[t].buf, .tmp = w[t].stmp, .hist = w[t].hist, .cap = cap, .k = k, .top = top};
+        facc part = {.v = w[t].fv2, .c = w[t].fc2, .cmp = w[t].buf2, .tmp = w[t].stmp, .hist = w[t].hist, .cap = cap, .k = k, .top = top};
         facc_reset(&acc);
-#pragma omp for schedule(dynamic, 1)
+        if (est) facc_estimate(&acc, r, k);
+#pragma omp for schedule(monotonic : dynamic, 1)
         for (int64_t c = 0; c < nch; c++) {
             int64_t c0 = c * ch, c1 = c0 + ch < r->n ? c0 + ch : r->n;
-            facc_reset(&part);
+            facc_inherit(&part, &acc);
             filter_segment(&part, (const float *)(const void *)r->base, r->stride, c0, c1);
             int64_t m = facc_final(&part);
-            facc_merge(&acc, part.buf, m);
+            facc_merge(&acc, part.cmp, m);
         }
-        acc_n[t] = facc_final(&acc);
+        acc_n[t] = facc_final(&acc); /* sorted composites in w[t].buf */
         w[t].st.shrinks += acc.shrinks + part.shrinks;
         w[t].st.candidates += acc.pushed + part.pushed;
     }
-    /* Merge the per-thread winners into thread 0's chunk buffer. */
-    facc fin = {.buf = w[0].buf2, .cap = cap, .k = k, .top = top};
+    /* Merge the per-thread winners (thread 0's second buffers). */
+    facc fin = {.v = w[0].fv2, .c = w[0].fc2, .cmp = w[0].buf2, .tmp = w[0].stmp, .hist = w[0].hist, .cap = cap, .k = k, .top = top};
     facc_reset(&fin);
     for (int t = 0; t < ntu; t++) facc_merge(&fin, w[t].buf, acc_n[t]);
     int64_t m = facc_final(&fin);
-    for (int64_t j = 0; j < m; j++) fin.buf[j] = (uint64_t)comp_col(fin.buf[j]);
-    emit_cols(r, vals, idx, row, k, fin.buf, NULL, m);
+    if (est) w[0].st.estimates++;
+    if (m < (k < r->n ? k : r->n)) { /* the estimate was too high: exact, sequential */
+        w[0].st.redone++;
+        filter_row(r, &w[0], top, k, p, cap, false, vals, idx, row);
+        return;
+    }
+    for (int64_t j = 0; j < m; j++) fin.cmp[j] = (uint64_t)comp_col(fin.cmp[j]);
+    emit_cols(r, vals, idx, row, k, fin.cmp, NULL, m);
 }
 
 st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x,
@@ -770,7 +911,7 @@ st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const s
     int nt = st_cpu_threads();
     int64_t grain = p->wg > 0 ? p->wg : 1;
     int64_t kl = p->kl > 0 ? p->kl : 8;
-    int64_t cap = filter ? k + 16 * kl : k;
+    int64_t cap = filter ? k + 16 * kl + FBLK : k;
     if (cap < 1) cap = 1;
     int64_t ntiles = 0;
     if (mode == ST_RANK_MID && p->u2) ntiles = (n + (p->tile > 0 ? p->tile : n) - 1) / (p->tile > 0 ? p->tile : n);
@@ -792,7 +933,7 @@ st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const s
         for (int64_t row = 0; row < rows; row++) {
             rk_row r;
             row_of(x, row, &r, mode);
-            filter_row_split(&r, w, nt, mode == ST_RANK_TOP, k, cap, ch, vals, idx, row);
+            filter_row_split(&r, w, nt, mode == ST_RANK_TOP, k, p, cap, p->est, vals, idx, row);
         }
         st.tasks = rows * st.chunks;
     } else {
@@ -803,7 +944,7 @@ st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const s
             rk_row r;
             row_of(x, row, &r, mode);
             if (filter)
-                filter_row(&r, ws, mode == ST_RANK_TOP, k, cap, ch, p->u2, vals, idx, row);
+                filter_row(&r, ws, mode == ST_RANK_TOP, k, p, cap, p->est, vals, idx, row);
             else if (mode == ST_RANK_MID)
                 midk_row(&r, ws, 1, false, vals, idx, row, k, p);
             else
