@@ -275,7 +275,7 @@ static bool vec_push(ag_vec *a, ag_node *x) {
     return true;
 }
 
-static uint64_t g_epoch;
+static _Thread_local uint64_t g_epoch; /* per thread: one graph is never walked by two threads */
 
 /* All nodes reachable from root into `all`, with deps = number of edges into each
  * from reachable nodes. */

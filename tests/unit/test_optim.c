@@ -176,6 +176,42 @@ TEST(parameters_without_grad_are_skipped) {
     st_release(p);
 }
 
+/* f32 parameters: the fused loop and the generic path agree over several steps. */
+TEST(fused_and_generic_agree_in_f32) {
+    st_optim_kind kinds[3] = {ST_OPTIM_SGD, ST_OPTIM_ADAM, ST_OPTIM_ADAMW};
+    for (int k = 0; k < 3; k++) {
+        float out[2][64];
+        for (int fused = 0; fused < 2; fused++) {
+            st_optim_set_fused(fused);
+            st_manual_seed(tl_seed());
+            st_tensor *p = st_randn(2, (int64_t[]){8, 8}, ST_F32);
+            st_params *ps = st_params_new();
+            st_params_add(ps, "p", p);
+            st_optim_config c = st_optim_defaults(kinds[k], 0.05);
+            c.weight_decay = 0.01;
+            if (kinds[k] == ST_OPTIM_SGD) c.momentum = 0.9;
+            st_optim *o = st_optim_new(ps, &c);
+            for (int s = 0; s < 5; s++) {
+                st_optim_zero_grad(o);
+                st_tensor *q = st_mul(p, p), *t = st_tanh(q), *l = st_sum(t, NULL, 0, false);
+                CHECK_STATUS(st_backward(l, NULL), ST_OK);
+                CHECK_STATUS(st_optim_step(o), ST_OK);
+                st_release(l);
+                st_release(t);
+                st_release(q);
+            }
+            st_to_host(p, ST_F32, out[fused], sizeof out[fused]);
+            st_optim_free(o);
+            st_params_free(ps);
+            st_release(p);
+        }
+        for (int i = 0; i < 64; i++)
+            CHECK_MSG(fabsf(out[0][i] - out[1][i]) <= 1e-5f * (1 + fabsf(out[0][i])), "kind %d elem %d: %g vs %g", k, i,
+                      out[0][i], out[1][i]);
+    }
+    st_optim_set_fused(true);
+}
+
 TEST(bad_configs_are_errors) {
     st_params *ps = st_params_new();
     st_optim_config c = st_optim_defaults(ST_OPTIM_ADAM, -1);
