@@ -4,7 +4,7 @@
 # it installs. Usage: scripts/deps.sh [build|test]
 set -euo pipefail
 mode=${1:-build}
-pkgs=(cmake make gcc g++ pkg-config libopenblas-dev)
+pkgs=(cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev)
 if [ "$mode" = test ]; then
   # clang (+ compiler-rt) for libFuzzer targets; python3-numpy/torch are used by the
   # benchmarks only, which `make bench` installs.

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static int g_threads;
@@ -67,10 +68,23 @@ static st_status cpu_sync(int dev) {
     return ST_OK;
 }
 
+/* Large buffers ask for transparent huge pages: a fresh 64 MiB tensor then costs 32
+ * page faults instead of 16384 (first touch dominates out-of-place ops on big tensors).
+ * Only the 2 MiB-aligned inside of the block is advised; the hint is best effort. */
+#define ST_HUGE_MIN ((size_t)8 << 20)
+#define ST_HUGE_PAGE ((uintptr_t)2 << 20)
 static st_status cpu_alloc(int dev, size_t nbytes, void **handle) {
     (void)dev;
     *handle = st_malloc_aligned(nbytes ? nbytes : 64, 64);
-    return *handle ? ST_OK : st_last_status();
+    if (!*handle) return st_last_status();
+#ifdef MADV_HUGEPAGE
+    if (nbytes >= ST_HUGE_MIN) {
+        uintptr_t b = ((uintptr_t)*handle + ST_HUGE_PAGE - 1) & ~(ST_HUGE_PAGE - 1);
+        uintptr_t e = ((uintptr_t)*handle + nbytes) & ~(ST_HUGE_PAGE - 1);
+        if (e > b) (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+    }
+#endif
+    return ST_OK;
 }
 static void cpu_buf_free(int dev, void *handle, size_t nbytes) {
     (void)dev;

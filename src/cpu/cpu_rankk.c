@@ -445,31 +445,36 @@ typedef struct rk_thr {
     int64_t occ;
 } rk_thr;
 
-static rk_thr radix_select(const rk_row *r, rk_scratch *w, int64_t rank) {
-    uint64_t prefix = 0, pmask = 0;
-    int64_t rem = rank, count = r->n;
-    int hi = r->width;
-    bool gathered = false;
+/* Gather, in column order, the elements whose score matches prefix/pmask or
+ * prefix2/pmask (one pass); returns the count. */
+static int64_t gather_prefix(const rk_row *r, rk_scratch *w, uint64_t pmask, uint64_t prefix, uint64_t prefix2) {
     int64_t ng = 0;
+    for (int64_t c0 = 0; c0 < r->n; c0 += SCH) {
+        int64_t m = r->n - c0 < SCH ? r->n - c0 : SCH;
+        scores(r, c0, m, w->sc);
+        for (int64_t i = 0; i < m; i++) {
+            uint64_t t = w->sc[i] & pmask;
+            if (t == prefix || t == prefix2) {
+                w->gs[ng] = w->sc[i];
+                w->gc[ng++] = c0 + i;
+            }
+        }
+    }
+    w->st.row_passes++;
+    return ng;
+}
+
+/* Continue a radix select from a state (prefix/pmask known above bit `hi`; rem = rank
+ * inside that prefix; count = elements with that prefix). When `ng` >= 0 the matching
+ * elements are already gathered in w->gs (column order). */
+static rk_thr radix_refine(const rk_row *r, rk_scratch *w, uint64_t prefix, uint64_t pmask, int hi, int64_t rem,
+                           int64_t count, int64_t ng) {
     while (hi > 0) {
         int bits = hi >= DIGIT ? DIGIT : hi;
         int shift = hi - bits;
         uint64_t dmask = ((uint64_t)1 << bits) - 1;
-        if (!gathered && pmask != 0 && count <= GATHER_CAP) {
-            /* Collect the bucket once (column order kept), refine it in the buffer. */
-            for (int64_t c0 = 0; c0 < r->n; c0 += SCH) {
-                int64_t m = r->n - c0 < SCH ? r->n - c0 : SCH;
-                scores(r, c0, m, w->sc);
-                for (int64_t i = 0; i < m; i++)
-                    if ((w->sc[i] & pmask) == prefix) {
-                        w->gs[ng] = w->sc[i];
-                        w->gc[ng++] = c0 + i;
-                    }
-            }
-            w->st.row_passes++;
-            gathered = true;
-        }
-        if (gathered) {
+        if (ng < 0 && pmask != 0 && count <= GATHER_CAP) ng = gather_prefix(r, w, pmask, prefix, prefix);
+        if (ng >= 0) {
             memset(w->hist, 0, sizeof(uint32_t) << DIGIT);
             for (int64_t i = 0; i < ng; i++)
                 if ((w->gs[i] & pmask) == prefix) w->hist[(w->gs[i] >> shift) & dmask]++;
@@ -482,6 +487,27 @@ static rk_thr radix_select(const rk_row *r, rk_scratch *w, int64_t rank) {
         hi = shift;
     }
     return (rk_thr){prefix, rem};
+}
+
+static rk_thr radix_select(const rk_row *r, rk_scratch *w, int64_t rank) {
+    return radix_refine(r, w, 0, 0, r->width, rank, r->n, -1);
+}
+
+/* Two ranks at once: the first digit's histogram is shared, and both buckets are
+ * gathered in one pass when they fit. */
+static void radix_select2(const rk_row *r, rk_scratch *w, int64_t ra, int64_t rb, rk_thr *ta, rk_thr *tb) {
+    int bits = r->width >= DIGIT ? DIGIT : r->width;
+    int shift = r->width - bits;
+    uint64_t dmask = ((uint64_t)1 << bits) - 1;
+    hist_row(r, w, shift, dmask, 0, 0);
+    int64_t rema = ra, remb = rb, ca, cb;
+    uint64_t da = hist_walk(w->hist, dmask, &rema, &ca);
+    uint64_t db = hist_walk(w->hist, dmask, &remb, &cb);
+    uint64_t pmask = dmask << shift, pa = da << shift, pb = db << shift;
+    int64_t ng = -1;
+    if ((da == db ? ca : ca + cb) <= GATHER_CAP) ng = gather_prefix(r, w, pmask, pa, pb);
+    *ta = radix_refine(r, w, pa, pmask, shift, rema, ca, ng);
+    *tb = radix_refine(r, w, pb, pmask, shift, remb, cb, ng);
 }
 
 /* Same for 64-bit scores with a separate column array. */
@@ -584,10 +610,10 @@ typedef struct mid_state {
 
 /* Count, over columns [c0,c1), the elements in the window and the occurrences of the
  * two threshold scores; or write them (out_pos = first output slot) when vals != NULL.
- * occ_lo/occ_hi are the occurrences seen before c0. */
-static int64_t mid_tile(const rk_row *r, rk_scratch *w, const mid_state *ms, int64_t c0, int64_t c1, int64_t *occ_lo,
-                        int64_t *occ_hi, const st_kview *vals, const st_kview *idx, int64_t row, int64_t k,
-                        int64_t out_pos) {
+ * occ_lo/occ_hi are the occurrences seen before c0. Scalar form. */
+static int64_t mid_range(const rk_row *r, rk_scratch *w, const mid_state *ms, int64_t c0, int64_t c1, int64_t *occ_lo,
+                         int64_t *occ_hi, const st_kview *vals, const st_kview *idx, int64_t row, int64_t k,
+                         int64_t out_pos) {
     int64_t taken = 0;
     const bool same = ms->lo.S == ms->hi.S;
     for (int64_t b = c0; b < c1; b += SCH) {
@@ -620,11 +646,76 @@ static int64_t mid_tile(const rk_row *r, rk_scratch *w, const mid_state *ms, int
     return taken;
 }
 
+#ifdef ST_HAVE_AVX512_COMPRESS
+/* MidK scores of 16 f32 (smaller value = larger score). */
+__attribute__((target("avx512f"))) static inline __m512i mid_scores16(const float *p) {
+    const __m512i zero = _mm512_setzero_si512(), ones = _mm512_set1_epi32(-1);
+    __m512i u = _mm512_loadu_si512((const void *)p);
+    __m512i a = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
+    u = _mm512_mask_mov_epi32(u, _mm512_cmpeq_epi32_mask(a, zero), zero);
+    u = _mm512_mask_mov_epi32(u, _mm512_cmpgt_epu32_mask(a, _mm512_set1_epi32(0x7F800000)), _mm512_set1_epi32(0x7FC00000));
+    __mmask16 neg = _mm512_cmplt_epi32_mask(u, zero);
+    __m512i key = _mm512_mask_xor_epi32(_mm512_or_si512(u, _mm512_set1_epi32((int)0x80000000u)), neg, u, ones);
+    return _mm512_xor_si512(key, ones);
+}
+
+/* Vector form for contiguous f32 rows: blocks without a threshold score are
+ * compressed straight into the outputs; blocks with one go through mid_range. */
+__attribute__((target("avx512f"))) static int64_t mid_tile_avx512(const rk_row *r, rk_scratch *w, const mid_state *ms,
+                                                                   int64_t c0, int64_t c1, int64_t *occ_lo,
+                                                                   int64_t *occ_hi, const st_kview *vals,
+                                                                   const st_kview *idx, int64_t row, int64_t k,
+                                                                   int64_t out_pos) {
+    const float *x = (const float *)(const void *)r->base;
+    const __m512i slo = _mm512_set1_epi32((int)(uint32_t)ms->lo.S), shi = _mm512_set1_epi32((int)(uint32_t)ms->hi.S);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    float *ov = vals ? (float *)(void *)st_cpu_base(vals) + row * k + out_pos : NULL;
+    int32_t *oi32 = vals && idx->dtype == ST_I32 ? (int32_t *)(void *)st_cpu_base(idx) + row * k + out_pos : NULL;
+    int64_t *oi64 = vals && idx->dtype == ST_I64 ? (int64_t *)(void *)st_cpu_base(idx) + row * k + out_pos : NULL;
+    int64_t taken = 0, c = c0;
+    for (; c + 16 <= c1; c += 16) {
+        __m512i sc = mid_scores16(x + c);
+        __mmask16 eq = _mm512_cmpeq_epi32_mask(sc, slo) | _mm512_cmpeq_epi32_mask(sc, shi);
+        if (eq) {
+            taken += mid_range(r, w, ms, c, c + 16, occ_lo, occ_hi, vals, idx, row, k, out_pos + taken);
+            continue;
+        }
+        __mmask16 in = _mm512_cmplt_epu32_mask(sc, slo) & _mm512_cmpgt_epu32_mask(sc, shi);
+        if (!in) continue;
+        if (vals) {
+            _mm512_mask_compressstoreu_ps(ov + taken, in, _mm512_loadu_ps(x + c));
+            __m512i col = _mm512_add_epi32(iota, _mm512_set1_epi32((int)c));
+            if (oi32) {
+                _mm512_mask_compressstoreu_epi32(oi32 + taken, in, col);
+            } else {
+                __m512i packed = _mm512_maskz_compress_epi32(in, col);
+                int cnt = __builtin_popcount((unsigned)in);
+                int32_t tmp[16];
+                _mm512_storeu_si512((void *)tmp, packed);
+                for (int j = 0; j < cnt; j++) oi64[taken + j] = tmp[j];
+            }
+        }
+        taken += __builtin_popcount((unsigned)in);
+    }
+    if (c < c1) taken += mid_range(r, w, ms, c, c1, occ_lo, occ_hi, vals, idx, row, k, out_pos + taken);
+    return taken;
+}
+#endif
+
+static int64_t mid_tile(const rk_row *r, rk_scratch *w, const mid_state *ms, int64_t c0, int64_t c1, int64_t *occ_lo,
+                        int64_t *occ_hi, const st_kview *vals, const st_kview *idx, int64_t row, int64_t k,
+                        int64_t out_pos) {
+#ifdef ST_HAVE_AVX512_COMPRESS
+    if (r->dt == ST_F32 && r->stride == 1 && r->n <= INT32_MAX && have_avx512())
+        return mid_tile_avx512(r, w, ms, c0, c1, occ_lo, occ_hi, vals, idx, row, k, out_pos);
+#endif
+    return mid_range(r, w, ms, c0, c1, occ_lo, occ_hi, vals, idx, row, k, out_pos);
+}
+
 static mid_state mid_thresholds(const rk_row *r, rk_scratch *w, int64_t k) {
     int64_t lo = (r->n - k) / 2;
     mid_state ms;
-    ms.lo = radix_select(r, w, lo);
-    ms.hi = radix_select(r, w, lo + k - 1);
+    radix_select2(r, w, lo, lo + k - 1, &ms.lo, &ms.hi);
     return ms;
 }
 

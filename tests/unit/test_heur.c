@@ -167,9 +167,9 @@ TEST(diagnostics_exact_text) {
                "SPIRAL_HEUR_K:3:1: expected ')' near 'kl'\nSPIRAL_HEUR_K:1:8: note: unclosed '(' opened here");
     CHECK_DIAG("wg: x + 1", false,
                "SPIRAL_HEUR_K:1:5: unknown variable 'x' (variables: r, c, k, sg, sgsize, maxwg, smem) near 'x'");
-    CHECK_DIAG("foo: 1", false, "SPIRAL_HEUR_K:1:1: unknown field 'foo' (topk fields: u2, wg, kl, ch) near 'foo'");
+    CHECK_DIAG("foo: 1", false, "SPIRAL_HEUR_K:1:1: unknown field 'foo' (topk fields: u2, wg, kl, ch, algo, est) near 'foo'");
     CHECK_DIAG("tile: 1", false,
-               "SPIRAL_HEUR_K:1:1: 'tile' is not a topk field (topk fields: u2, wg, kl, ch) near 'tile'");
+               "SPIRAL_HEUR_K:1:1: 'tile' is not a topk field (topk fields: u2, wg, kl, ch, algo, est) near 'tile'");
     CHECK_DIAG("wg: foo(1)", false, "SPIRAL_HEUR_K:1:5: unknown function 'foo' near 'foo'");
     CHECK_DIAG("wg: min(1, 2, 3)", false,
                "SPIRAL_HEUR_K:1:5: wrong number of arguments to 'min': expected 2, got 3 near 'min'");

@@ -46,7 +46,8 @@ TEST(choose_json_exact) {
     CHECK(run("heur choose --rows 1024 --cols 65536 --k 1024 --subgroup 1 --json", out, sizeof out) == 0);
     CHECK_MSG(!strcmp(out, "{\"kind\":\"topk\",\"fields\":{\"u2\":{\"value\":true,\"source\":\"fallback\"},"
                            "\"wg\":{\"value\":256,\"source\":\"fallback\"},\"kl\":{\"value\":32,\"source\":\"fallback\"},"
-                           "\"ch\":{\"value\":8192,\"source\":\"fallback\"}}}\n"),
+                           "\"ch\":{\"value\":8192,\"source\":\"fallback\"},\"algo\":{\"value\":0,\"source\":\"fallback\"},"
+                           "\"est\":{\"value\":true,\"source\":\"fallback\"}}}\n"),
               "%s", out);
     setenv("SPIRAL_HEUR_MIDK", "wg:sel(c>32768,256,128); tile:sel(c>65536,4096,2048)", 1);
     CHECK(run("heur choose --rows 1024 --cols 65536 --k 32768 --subgroup 1 --midk --json", out, sizeof out) == 0);
@@ -67,7 +68,9 @@ TEST(choose_text_and_usage) {
                            "  u2     false    env SPIRAL_HEUR_K\n"
                            "  wg     128      fallback\n"
                            "  kl     8        fallback\n"
-                           "  ch     0        env SPIRAL_HEUR_K\n"),
+                           "  ch     0        env SPIRAL_HEUR_K\n"
+                           "  algo   0        fallback\n"
+                           "  est    false    fallback\n"),
               "%s", out);
     unsetenv("SPIRAL_HEUR_K");
     CHECK(run("heur choose --rows 8 --cols 100", out, sizeof out) == 2);
