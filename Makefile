@@ -21,8 +21,14 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job: device report, the two-spirals classifier trained with autograd on the
+# auto-selected device, then a rank-K example with its heuristic choices and timing.
 run: build
 	$(BUILD)/spiral info
+	$(BUILD)/spiral train
+	$(BUILD)/spiral heur choose --rows 1024 --cols 65536 --k 64
+	$(BUILD)/spiral bench topk --rows 1024 --cols 65536 --k 64 --reps 5
+	$(BUILD)/spiral bench midk --rows 1024 --cols 65536 --k 32768 --reps 3
 
 test: 
 	@scripts/deps.sh test

@@ -101,6 +101,8 @@ st_status st_set_allocator(const st_allocator *a) {
     return ST_OK;
 }
 
+void st_alloc_reset_peak(void) { atomic_store(&g_peak, atomic_load(&g_live_bytes)); }
+
 void st_get_alloc_stats(st_alloc_stats *out) {
     if (!out) return;
     out->live_allocs = atomic_load(&g_live);

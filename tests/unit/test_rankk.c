@@ -325,3 +325,60 @@ TEST(no_leaks_and_oom) {
     tl_fail_alloc_at(0);
     st_set_allocator(NULL);
 }
+
+/* Extra memory beyond the outputs stays O(threads * (k + chunk)): never a copy of the
+ * input, for every kind and algorithm. */
+void st_alloc_reset_peak(void);
+TEST(extra_memory_is_bounded) {
+    int64_t shape[2] = {64, 65536};
+    st_tensor *t = st_rand(2, shape, ST_F32);
+    const int64_t ks[3] = {16, 1024, 32768};
+    for (int m = 0; m < 3; m++)
+        for (int ki = 0; ki < 3; ki++) {
+            st_tensor *v = NULL, *ix = NULL;
+            st_heur_choice ch;
+            st_heur_choose(64, 65536, ks[ki], false, &ch);
+            st_alloc_stats a, b;
+            st_get_alloc_stats(&a);
+            st_alloc_reset_peak();
+            CHECK_STATUS(st_rankk_ex(t, (st_rankk_kind)m, ks[ki], ST_I32, &v, &ix), ST_OK);
+            st_get_alloc_stats(&b);
+            int64_t outputs = 64 * ks[ki] * 8; /* values f32 + indices i32 */
+            int64_t extra = b.peak_bytes - a.live_bytes - outputs;
+            int64_t bound = (int64_t)st_get_num_threads() * (64 * (ks[ki] + 16 * ch.kl + 64) + (512 << 10));
+            CHECK_MSG(extra <= bound, "kind %d k=%lld: %lld extra bytes > bound %lld (input is %lld bytes)", m,
+                      (long long)ks[ki], (long long)extra, (long long)bound, (long long)(64 * 65536 * 4));
+            st_release(v);
+            st_release(ix);
+        }
+    st_release(t);
+}
+
+/* The sampled threshold can be too high (the sample holds the largest values): the row
+ * is redone exactly. */
+st_status st_rankk_with_params(st_tensor *x, st_rankk_kind kind, int64_t k, st_dtype index_dtype,
+                               const st_rankk_params *params, st_tensor **values, st_tensor **indices);
+TEST(estimate_too_high_is_redone) {
+    int64_t n = 65536, step = n / 1024;
+    double *x = malloc(sizeof(double) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) x[i] = (i % step == 0) ? 1000.0 + (double)i : (double)(i % 977) / 977.0;
+    int64_t shape[2] = {1, n};
+    st_tensor *t64 = st_from_data(x, 2, shape, ST_F64), *t = st_to_dtype(t64, ST_F32);
+    double *xf = malloc(sizeof(double) * (size_t)n);
+    st_to_host(t, ST_F64, xf, sizeof(double) * (size_t)n);
+    for (int u2 = 0; u2 < 2; u2++) {
+        st_rankk_params p = {.algo = ST_RANKK_ALGO_FILTER, .est = true, .kl = 8, .wg = 1, .u2 = u2, .ch = 8192};
+        st_tensor *v = NULL, *ix = NULL;
+        CHECK_STATUS(st_rankk_with_params(t, ST_TOPK, 2000, ST_I32, &p, &v, &ix), ST_OK);
+        st_cpu_rankk_stats st;
+        st_cpu_rankk_last_stats(&st);
+        CHECK_MSG(st.redone == 1, "u2=%d: redone %lld", u2, (long long)st.redone);
+        if (v && ix) check(ST_TOPK, xf, 1, n, 2000, v, ix, "redone");
+        st_release(v);
+        st_release(ix);
+    }
+    free(x);
+    free(xf);
+    st_release(t);
+    st_release(t64);
+}
