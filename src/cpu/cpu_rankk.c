@@ -394,12 +394,20 @@ static int64_t facc_final(facc *a) {
     return m;
 }
 
-/* Merge sorted composites (n of them) of a chunk into a: those above a's threshold. */
+/* The best min(k, n) as composites in a->cmp, in no particular order (a chunk's
+ * pass-1 result: the merge does not need them sorted). */
+static int64_t facc_final_unsorted(facc *a) {
+    int64_t m = a->n < a->k ? a->n : a->k;
+    facc_select(a, m);
+    return m;
+}
+
+/* Merge composites (n of them) of a chunk into a: those above a's threshold. */
 static void facc_merge(facc *a, const uint64_t *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
-        if (a->have_thr && src[i] <= a->thr) break; /* src is sorted best first */
+        if (a->have_thr && src[i] <= a->thr) continue;
         if (a->n + 1 > a->cap) facc_shrink(a);
-        if (a->have_thr && src[i] <= a->thr) break;
+        if (a->have_thr && src[i] <= a->thr) continue;
         a->v[a->n] = comp_val(src[i], a->top);
         a->c[a->n++] = (uint32_t)comp_col(src[i]);
         a->pushed++;
@@ -726,9 +734,28 @@ typedef struct mid_cnt {
     int64_t c_hi;   /* occurrences of hi.S (0 when lo.S == hi.S) */
 } mid_cnt;
 
+#ifdef ST_HAVE_AVX512_COMPRESS
+__attribute__((target("avx512f"))) static int64_t mid_count_avx512(const float *x, int64_t m16, const mid_state *ms,
+                                                                    mid_cnt *m) {
+    const __m512i slo = _mm512_set1_epi32((int)(uint32_t)ms->lo.S), shi = _mm512_set1_epi32((int)(uint32_t)ms->hi.S);
+    const bool same = ms->lo.S == ms->hi.S;
+    for (int64_t c = 0; c < m16; c += 16) {
+        __m512i sc = mid_scores16(x + c);
+        m->strict += __builtin_popcount((unsigned)(_mm512_cmplt_epu32_mask(sc, slo) & _mm512_cmpgt_epu32_mask(sc, shi)));
+        m->c_lo += __builtin_popcount((unsigned)_mm512_cmpeq_epi32_mask(sc, slo));
+        if (!same) m->c_hi += __builtin_popcount((unsigned)_mm512_cmpeq_epi32_mask(sc, shi));
+    }
+    return m16;
+}
+#endif
+
 static mid_cnt mid_count(const rk_row *r, rk_scratch *w, const mid_state *ms, int64_t c0, int64_t c1) {
     mid_cnt m = {0, 0, 0};
     const bool same = ms->lo.S == ms->hi.S;
+#ifdef ST_HAVE_AVX512_COMPRESS
+    if (r->dt == ST_F32 && r->stride == 1 && have_avx512())
+        c0 += mid_count_avx512((const float *)(const void *)r->base + c0, (c1 - c0) & ~(int64_t)15, ms, &m);
+#endif
     for (int64_t b = c0; b < c1; b += SCH) {
         int64_t cnt = c1 - b < SCH ? c1 - b : SCH;
         scores(r, b, cnt, w->sc);
@@ -932,7 +959,7 @@ static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, cons
             for (int64_t c0 = 0; c0 < r->n; c0 += ch) {
                 facc_inherit(&part, &acc);
                 filter_segment(&part, x, r->stride, c0, c0 + ch < r->n ? c0 + ch : r->n);
-                int64_t pm = facc_final(&part);
+                int64_t pm = facc_final_unsorted(&part);
                 facc_merge(&acc, part.cmp, pm);
             }
         }
@@ -967,10 +994,10 @@ static void filter_row_split(const rk_row *r, rk_scratch *w, int nt, bool top, i
             int64_t c0 = c * ch, c1 = c0 + ch < r->n ? c0 + ch : r->n;
             facc_inherit(&part, &acc);
             filter_segment(&part, (const float *)(const void *)r->base, r->stride, c0, c1);
-            int64_t m = facc_final(&part);
+            int64_t m = facc_final_unsorted(&part);
             facc_merge(&acc, part.cmp, m);
         }
-        acc_n[t] = facc_final(&acc); /* sorted composites in w[t].buf */
+        acc_n[t] = facc_final_unsorted(&acc); /* composites in w[t].buf */
         w[t].st.shrinks += acc.shrinks + part.shrinks;
         w[t].st.candidates += acc.pushed + part.pushed;
     }
