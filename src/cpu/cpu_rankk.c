@@ -419,9 +419,83 @@ static void facc_merge(facc *a, const uint64_t *src, int64_t n) {
 /* ---------------------------------------------------------------- RADIX */
 
 /* Histogram of digit (shift, bits) over row elements whose score matches prefix/pmask. */
+#ifdef ST_HAVE_AVX512_COMPRESS
+/* Scores of 16 contiguous f32 (flip: 0 for TopK, all ones otherwise), as scores(). */
+__attribute__((target("avx512f"))) static inline __m512i scores16_f32(const float *p, uint32_t flip) {
+    const __m512i zero = _mm512_setzero_si512(), ones = _mm512_set1_epi32(-1);
+    __m512i u = _mm512_loadu_si512((const void *)p);
+    __m512i a = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
+    u = _mm512_mask_mov_epi32(u, _mm512_cmpeq_epi32_mask(a, zero), zero);
+    u = _mm512_mask_mov_epi32(u, _mm512_cmpgt_epu32_mask(a, _mm512_set1_epi32(0x7F800000)), _mm512_set1_epi32(0x7FC00000));
+    __mmask16 neg = _mm512_cmplt_epi32_mask(u, zero);
+    __m512i key = _mm512_mask_xor_epi32(_mm512_or_si512(u, _mm512_set1_epi32((int)0x80000000u)), neg, u, ones);
+    return _mm512_xor_si512(key, _mm512_set1_epi32((int)flip));
+}
+
+/* hist_row for contiguous f32 rows: digits computed 16 at a time. Returns the columns
+ * done (a multiple of 16). */
+__attribute__((target("avx512f"))) static int64_t hist_f32_avx512(const rk_row *r, uint32_t *hist, int shift,
+                                                                   uint64_t dmask, uint64_t prefix, uint64_t pmask) {
+    const float *x = (const float *)(const void *)r->base;
+    const uint32_t flip = (uint32_t)r->flip;
+    const __m512i pm = _mm512_set1_epi32((int)(uint32_t)pmask), pf = _mm512_set1_epi32((int)(uint32_t)prefix);
+    const __m512i dm = _mm512_set1_epi32((int)(uint32_t)dmask);
+    const __m128i sh = _mm_cvtsi32_si128(shift);
+    uint32_t d[16];
+    int64_t n16 = r->n & ~(int64_t)15;
+    for (int64_t c = 0; c < n16; c += 16) {
+        __m512i sc = scores16_f32(x + c, flip);
+        __m512i dg = _mm512_and_si512(_mm512_srl_epi32(sc, sh), dm);
+        if (pmask == 0) {
+            _mm512_storeu_si512((void *)d, dg);
+            for (int j = 0; j < 16; j++) hist[d[j]]++;
+        } else {
+            __mmask16 m = _mm512_cmpeq_epi32_mask(_mm512_and_si512(sc, pm), pf);
+            if (!m) continue;
+            _mm512_mask_compressstoreu_epi32((void *)d, m, dg);
+            int cnt = __builtin_popcount((unsigned)m);
+            for (int j = 0; j < cnt; j++) hist[d[j]]++;
+        }
+    }
+    return n16;
+}
+
+/* gather_prefix for contiguous f32 rows; returns the columns done, adds to *ng. */
+__attribute__((target("avx512f"))) static int64_t gather_f32_avx512(const rk_row *r, rk_scratch *w, uint64_t pmask,
+                                                                     uint64_t prefix, uint64_t prefix2, int64_t *ng) {
+    const float *x = (const float *)(const void *)r->base;
+    const uint32_t flip = (uint32_t)r->flip;
+    const __m512i pm = _mm512_set1_epi32((int)(uint32_t)pmask);
+    const __m512i p1 = _mm512_set1_epi32((int)(uint32_t)prefix), p2 = _mm512_set1_epi32((int)(uint32_t)prefix2);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    uint32_t sv[16], cv[16];
+    int64_t n16 = r->n & ~(int64_t)15, g = *ng;
+    for (int64_t c = 0; c < n16; c += 16) {
+        __m512i sc = scores16_f32(x + c, flip);
+        __m512i t = _mm512_and_si512(sc, pm);
+        __mmask16 m = _mm512_cmpeq_epi32_mask(t, p1) | _mm512_cmpeq_epi32_mask(t, p2);
+        if (!m) continue;
+        _mm512_mask_compressstoreu_epi32((void *)sv, m, sc);
+        _mm512_mask_compressstoreu_epi32((void *)cv, m, _mm512_add_epi32(iota, _mm512_set1_epi32((int)c)));
+        int cnt = __builtin_popcount((unsigned)m);
+        for (int j = 0; j < cnt; j++) {
+            w->gs[g] = sv[j];
+            w->gc[g++] = cv[j];
+        }
+    }
+    *ng = g;
+    return n16;
+}
+#endif
+
 static void hist_row(const rk_row *r, rk_scratch *w, int shift, uint64_t dmask, uint64_t prefix, uint64_t pmask) {
     memset(w->hist, 0, sizeof(uint32_t) << DIGIT);
-    for (int64_t c0 = 0; c0 < r->n; c0 += SCH) {
+    int64_t start = 0;
+#ifdef ST_HAVE_AVX512_COMPRESS
+    if (r->dt == ST_F32 && r->stride == 1 && r->n <= INT32_MAX && have_avx512())
+        start = hist_f32_avx512(r, w->hist, shift, dmask, prefix, pmask);
+#endif
+    for (int64_t c0 = start; c0 < r->n; c0 += SCH) {
         int64_t m = r->n - c0 < SCH ? r->n - c0 : SCH;
         scores(r, c0, m, w->sc);
         if (pmask == 0)
@@ -456,8 +530,12 @@ typedef struct rk_thr {
 /* Gather, in column order, the elements whose score matches prefix/pmask or
  * prefix2/pmask (one pass); returns the count. */
 static int64_t gather_prefix(const rk_row *r, rk_scratch *w, uint64_t pmask, uint64_t prefix, uint64_t prefix2) {
-    int64_t ng = 0;
-    for (int64_t c0 = 0; c0 < r->n; c0 += SCH) {
+    int64_t ng = 0, start = 0;
+#ifdef ST_HAVE_AVX512_COMPRESS
+    if (r->dt == ST_F32 && r->stride == 1 && r->n <= INT32_MAX && have_avx512())
+        start = gather_f32_avx512(r, w, pmask, prefix, prefix2, &ng);
+#endif
+    for (int64_t c0 = start; c0 < r->n; c0 += SCH) {
         int64_t m = r->n - c0 < SCH ? r->n - c0 : SCH;
         scores(r, c0, m, w->sc);
         for (int64_t i = 0; i < m; i++) {
