@@ -59,6 +59,7 @@ void *st_malloc_aligned(size_t size, size_t align);
 void st_free(void *p);                         /* NULL-safe; frees st_malloc/aligned memory */
 char *st_strdup(const char *s);
 void st_alloc_reset_peak(void); /* peak_bytes := live_bytes (tests measure extra memory) */
+void st_alloc_trim(void);       /* return cached large blocks to the allocator hook */
 
 /* ---------------------------------------------------------------- logging */
 void st_logf(st_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
