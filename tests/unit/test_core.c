@@ -183,3 +183,25 @@ TEST(alloc_failure_no_leak) {
     tl_fail_alloc_at(0);
     CHECK_STATUS(st_set_allocator(NULL), ST_OK);
 }
+
+/* Large freed blocks are cached and reused; they count as freed, and installing an
+ * allocator returns them first. */
+TEST(large_block_cache) {
+    st_alloc_stats s0, s1;
+    st_get_alloc_stats(&s0);
+    int64_t sh[2] = {1024, 4096}; /* 16 MiB of f32 */
+    st_tensor *a = st_empty(2, sh, ST_F32);
+    void *pa = st_data_ptr(a);
+    st_release(a);
+    st_get_alloc_stats(&s1);
+    CHECK(s1.live_allocs == s0.live_allocs && s1.live_bytes == s0.live_bytes);
+    int64_t sh2[2] = {1000, 4096}; /* within 25%: reuses the block */
+    st_tensor *b = st_empty(2, sh2, ST_F32);
+    CHECK(st_data_ptr(b) == pa);
+    int64_t sh3[2] = {100, 4096}; /* much smaller: below the cache threshold, fresh */
+    st_tensor *c = st_empty(2, sh3, ST_F32);
+    CHECK(st_data_ptr(c) != pa);
+    st_release(c);
+    st_release(b);
+    CHECK_STATUS(st_set_allocator(NULL), ST_OK);
+}
