@@ -124,38 +124,32 @@ static inline void swap64(uint64_t *a, uint64_t *b) {
     *b = t;
 }
 
-/* Rearrange v[0..n) so that v[0..k) holds the k largest (unique values), v[k-1] the
- * smallest of them. Quickselect with median-of-three. */
+/* Rearrange v[0..n) (unique values) so that v[0..k) holds the k largest and v[k-1] is
+ * the k-th largest. Quickselect with a median-of-three pivot and a branch-free Lomuto
+ * partition: on random candidates a branchy partition mispredicts half its compares. */
 static void select_top(uint64_t *v, int64_t n, int64_t k) {
     int64_t lo = 0, hi = n - 1, want = k - 1;
     while (hi > lo) {
         int64_t mid = lo + (hi - lo) / 2;
+        /* median of v[lo], v[mid], v[hi] to v[hi] */
         if (v[mid] > v[lo]) swap64(&v[mid], &v[lo]);
         if (v[hi] > v[lo]) swap64(&v[hi], &v[lo]);
-        if (v[hi] > v[mid]) swap64(&v[hi], &v[mid]);
-        uint64_t piv = v[mid]; /* median of three; descending partition */
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] > piv) i++;
-            while (v[j] < piv) j--;
-            if (i <= j) {
-                swap64(&v[i], &v[j]);
-                i++;
-                j--;
-            }
+        if (v[mid] > v[hi]) swap64(&v[mid], &v[hi]);
+        uint64_t piv = v[hi];
+        int64_t store = lo;
+        for (int64_t i = lo; i < hi; i++) {
+            uint64_t x = v[i];
+            v[i] = v[store];
+            v[store] = x;
+            store += x > piv;
         }
-        if (want <= j)
-            hi = j;
-        else if (want >= i)
-            lo = i;
+        swap64(&v[store], &v[hi]);
+        if (want == store) return;
+        if (want < store)
+            hi = store - 1;
         else
-            break;
+            lo = store + 1;
     }
-    /* v[want] is now the k-th largest; make v[k-1] the minimum of v[0..k). */
-    int64_t m = 0;
-    for (int64_t i = 1; i < k; i++)
-        if (v[i] < v[m]) m = i;
-    swap64(&v[m], &v[k - 1]);
 }
 
 /* Sort unique u64 descending (insertion sort below 32, else quicksort). */
@@ -1108,6 +1102,13 @@ st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const s
     int64_t grain = p->wg > 0 ? p->wg : 1;
     int64_t kl = p->kl > 0 ? p->kl : 8;
     int64_t cap = filter ? k + 16 * kl + FBLK : k;
+    if (filter && p->est && n >= 8 * EST_S) {
+        /* room for what the sampled threshold is expected to let through, so that a row
+         * needs no shrink before its final selection */
+        double e = (double)k * EST_S / (double)n;
+        int64_t expect = (int64_t)((e + 4.0 * __builtin_sqrt(e) + 2.0) * (double)n / EST_S);
+        if (expect + expect / 4 + FBLK > cap) cap = expect + expect / 4 + FBLK;
+    }
     if (cap < 1) cap = 1;
     int64_t ntiles = 0;
     if (mode == ST_RANK_MID && p->u2) ntiles = (n + (p->tile > 0 ? p->tile : n) - 1) / (p->tile > 0 ? p->tile : n);

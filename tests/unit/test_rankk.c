@@ -242,9 +242,13 @@ TEST(every_field_changes_the_path) {
     a = run_with("algo:0; u2:1; ch:1000", ST_TOPK, 4, 20000, 50);
     b = run_with("algo:0; u2:1; ch:4000", ST_TOPK, 4, 20000, 50);
     CHECK_MSG(a.chunks != b.chunks, "ch: chunks %lld vs %lld", (long long)a.chunks, (long long)b.chunks);
-    a = run_with("algo:0; u2:0; kl:1", ST_TOPK, 4, 20000, 50);
-    b = run_with("algo:0; u2:0; kl:64", ST_TOPK, 4, 20000, 50);
+    a = run_with("algo:0; u2:0; est:0; kl:1", ST_TOPK, 4, 20000, 50);
+    b = run_with("algo:0; u2:0; est:0; kl:64", ST_TOPK, 4, 20000, 50);
     CHECK_MSG(a.shrinks > b.shrinks, "kl: shrinks %lld vs %lld", (long long)a.shrinks, (long long)b.shrinks);
+    a = run_with("algo:0; est:0", ST_TOPK, 4, 20000, 50);
+    b = run_with("algo:0; est:1", ST_TOPK, 4, 20000, 50);
+    CHECK_MSG(a.estimates == 0 && b.estimates == 4 && a.candidates > b.candidates, "est: estimates %lld vs %lld",
+              (long long)a.estimates, (long long)b.estimates);
     a = run_with("wg:1", ST_TOPK, 64, 2000, 5);
     b = run_with("wg:16", ST_TOPK, 64, 2000, 5);
     CHECK_MSG(a.tasks == 64 && b.tasks == 4, "wg: tasks %lld vs %lld", (long long)a.tasks, (long long)b.tasks);
