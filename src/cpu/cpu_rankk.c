@@ -18,7 +18,8 @@
  *  MidK always uses radix select, for ranks lo and lo+k-1, then compacts the row in
  *    column order tile by tile (tile columns); with u2 the compaction is two passes
  *    (count per tile, then write), so the tiles of one row can go to different threads.
- * wg is the number of rows per scheduling task. Extra memory is
+ * wg sets the rows per scheduling task: ceil(wg / 32) (a workgroup of wg lanes is taken
+ * as wg/32 rows of SIMD work). Extra memory is
  * O(threads * (k + 16*kl + tile)), never a copy of the input.
  */
 #include "cpu.h"
@@ -569,13 +570,131 @@ static rk_thr radix_refine(const rk_row *r, rk_scratch *w, uint64_t prefix, uint
     return (rk_thr){prefix, rem};
 }
 
+/* Zoomed first digit. Float scores crowd into few top-11-bit buckets (the exponent),
+ * so the first digit is taken from a window [lo, hi] fitted to a strided sample of the
+ * row: 2048 buckets of 2^shift scores each, lo aligned to 2^shift, so a bucket is a
+ * prefix set and the usual refinement continues below `shift`. Elements above hi are
+ * counted; a rank outside the window falls back to the plain first digit. */
+typedef struct rk_zoom {
+    uint64_t lo, hi;
+    int shift;
+    int64_t above;
+} rk_zoom;
+
+#define ZOOM_S 256
+static bool zoom_fit(const rk_row *r, rk_zoom *z) {
+    if (r->n < 16 * ZOOM_S) return false;
+    int64_t step = r->n / ZOOM_S;
+    uint64_t smin = UINT64_MAX, smax = 0;
+    for (int64_t i = 0; i < ZOOM_S; i++) {
+        uint64_t sc = 0;
+        scores(r, i * step, 1, &sc);
+        smin = sc < smin ? sc : smin;
+        smax = sc > smax ? sc : smax;
+    }
+    uint64_t d = smax ^ smin;
+    int hb = d ? 63 - __builtin_clzll(d) : 0;
+    int shift = hb + 1 - DIGIT;
+    if (shift < 0) shift = 0;
+    if (shift + DIGIT >= r->width) return false; /* no narrower than the plain digit */
+    z->shift = shift;
+    z->lo = (smin >> shift) << shift;
+    z->hi = z->lo + (((uint64_t)1 << DIGIT) << shift) - 1;
+    uint64_t top = r->width == 32 ? 0xFFFFFFFFull : UINT64_MAX;
+    if (z->hi < z->lo || z->hi > top) z->hi = top;
+    z->above = 0;
+    return true;
+}
+
+#ifdef ST_HAVE_AVX512_COMPRESS
+__attribute__((target("avx512f"))) static int64_t zoom_hist_avx512(const rk_row *r, uint32_t *hist, rk_zoom *z) {
+    const float *x = (const float *)(const void *)r->base;
+    const __m512i lo = _mm512_set1_epi32((int)(uint32_t)z->lo), hi = _mm512_set1_epi32((int)(uint32_t)z->hi);
+    const __m128i sh = _mm_cvtsi32_si128(z->shift);
+    uint32_t d[16];
+    int64_t n16 = r->n & ~(int64_t)15, above = 0;
+    for (int64_t c = 0; c < n16; c += 16) {
+        __m512i sc = scores16_f32(x + c, (uint32_t)r->flip);
+        above += __builtin_popcount((unsigned)_mm512_cmpgt_epu32_mask(sc, hi));
+        __mmask16 in = _mm512_cmpge_epu32_mask(sc, lo) & _mm512_cmple_epu32_mask(sc, hi);
+        __m512i dg = _mm512_srl_epi32(_mm512_sub_epi32(sc, lo), sh);
+        _mm512_mask_compressstoreu_epi32((void *)d, in, dg);
+        int cnt = __builtin_popcount((unsigned)in);
+        for (int j = 0; j < cnt; j++) hist[d[j]]++;
+    }
+    z->above += above;
+    return n16;
+}
+#endif
+
+static void zoom_hist(const rk_row *r, rk_scratch *w, rk_zoom *z) {
+    memset(w->hist, 0, sizeof(uint32_t) << DIGIT);
+    int64_t start = 0;
+#ifdef ST_HAVE_AVX512_COMPRESS
+    if (r->dt == ST_F32 && r->stride == 1 && r->n <= INT32_MAX && have_avx512()) start = zoom_hist_avx512(r, w->hist, z);
+#endif
+    for (int64_t c0 = start; c0 < r->n; c0 += SCH) {
+        int64_t m = r->n - c0 < SCH ? r->n - c0 : SCH;
+        scores(r, c0, m, w->sc);
+        for (int64_t i = 0; i < m; i++) {
+            uint64_t sc = w->sc[i];
+            if (sc > z->hi)
+                z->above++;
+            else if (sc >= z->lo)
+                w->hist[(sc - z->lo) >> z->shift]++;
+        }
+    }
+    w->st.row_passes++;
+}
+
+/* The first-digit decision for a rank from the zoomed histogram; false when the rank
+ * lies outside the window. */
+static bool zoom_walk(const rk_scratch *w, const rk_zoom *z, int64_t rank, uint64_t *prefix, int64_t *rem,
+                      int64_t *count) {
+    if (rank < z->above) return false;
+    int64_t rr = rank - z->above, inside = 0;
+    for (int i = 0; i < (1 << DIGIT); i++) inside += w->hist[i];
+    if (rr >= inside) return false;
+    uint64_t d = hist_walk(w->hist, ((uint64_t)1 << DIGIT) - 1, &rr, count);
+    *prefix = z->lo + (d << z->shift);
+    *rem = rr;
+    return true;
+}
+
+static uint64_t zoom_pmask(const rk_row *r, int shift) {
+    uint64_t top = r->width == 32 ? 0xFFFFFFFFull : UINT64_MAX;
+    return top & ~(((uint64_t)1 << shift) - 1);
+}
+
 static rk_thr radix_select(const rk_row *r, rk_scratch *w, int64_t rank) {
+    rk_zoom z;
+    if (zoom_fit(r, &z)) {
+        zoom_hist(r, w, &z);
+        uint64_t prefix;
+        int64_t rem, count;
+        if (zoom_walk(w, &z, rank, &prefix, &rem, &count))
+            return radix_refine(r, w, prefix, zoom_pmask(r, z.shift), z.shift, rem, count, -1);
+    }
     return radix_refine(r, w, 0, 0, r->width, rank, r->n, -1);
 }
 
 /* Two ranks at once: the first digit's histogram is shared, and both buckets are
  * gathered in one pass when they fit. */
 static void radix_select2(const rk_row *r, rk_scratch *w, int64_t ra, int64_t rb, rk_thr *ta, rk_thr *tb) {
+    rk_zoom z;
+    if (zoom_fit(r, &z)) {
+        zoom_hist(r, w, &z);
+        uint64_t pa, pb;
+        int64_t rema, remb, ca, cb;
+        if (zoom_walk(w, &z, ra, &pa, &rema, &ca) && zoom_walk(w, &z, rb, &pb, &remb, &cb)) {
+            uint64_t pmask = zoom_pmask(r, z.shift);
+            int64_t ng = -1;
+            if ((pa == pb ? ca : ca + cb) <= GATHER_CAP) ng = gather_prefix(r, w, pmask, pa, pb);
+            *ta = radix_refine(r, w, pa, pmask, z.shift, rema, ca, ng);
+            *tb = radix_refine(r, w, pb, pmask, z.shift, remb, cb, ng);
+            return;
+        }
+    }
     int bits = r->width >= DIGIT ? DIGIT : r->width;
     int shift = r->width - bits;
     uint64_t dmask = ((uint64_t)1 << bits) - 1;
@@ -1099,7 +1218,8 @@ st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const s
     if (k == 0 || rows == 0) return ST_OK;
     bool filter = mode != ST_RANK_MID && x->dtype == ST_F32 && p->algo == ST_RANKK_ALGO_FILTER && n < 0xFFFFFFFFll;
     int nt = st_cpu_threads();
-    int64_t grain = p->wg > 0 ? p->wg : 1;
+    /* wg lanes of a GPU workgroup ~ wg/32 rows of SIMD work per scheduling task */
+    int64_t grain = p->wg > 32 ? (p->wg + 31) / 32 : 1;
     int64_t kl = p->kl > 0 ? p->kl : 8;
     int64_t cap = filter ? k + 16 * kl + FBLK : k;
     if (filter && p->est && n >= 8 * EST_S) {

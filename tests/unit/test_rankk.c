@@ -249,8 +249,8 @@ TEST(every_field_changes_the_path) {
     b = run_with("algo:0; est:1", ST_TOPK, 4, 20000, 50);
     CHECK_MSG(a.estimates == 0 && b.estimates == 4 && a.candidates > b.candidates, "est: estimates %lld vs %lld",
               (long long)a.estimates, (long long)b.estimates);
-    a = run_with("wg:1", ST_TOPK, 64, 2000, 5);
-    b = run_with("wg:16", ST_TOPK, 64, 2000, 5);
+    a = run_with("wg:32", ST_TOPK, 64, 2000, 5);
+    b = run_with("wg:512", ST_TOPK, 64, 2000, 5);
     CHECK_MSG(a.tasks == 64 && b.tasks == 4, "wg: tasks %lld vs %lld", (long long)a.tasks, (long long)b.tasks);
     a = run_with("u2:0", ST_MIDK, 4, 20000, 5000);
     b = run_with("u2:1", ST_MIDK, 4, 20000, 5000);
@@ -258,8 +258,8 @@ TEST(every_field_changes_the_path) {
     a = run_with("tile:1024", ST_MIDK, 4, 20000, 5000);
     b = run_with("tile:4096", ST_MIDK, 4, 20000, 5000);
     CHECK_MSG(a.tiles != b.tiles, "tile: tiles %lld vs %lld", (long long)a.tiles, (long long)b.tiles);
-    a = run_with("wg:1", ST_MIDK, 64, 2000, 500);
-    b = run_with("wg:8", ST_MIDK, 64, 2000, 500);
+    a = run_with("wg:32", ST_MIDK, 64, 2000, 500);
+    b = run_with("wg:256", ST_MIDK, 64, 2000, 500);
     CHECK_MSG(a.tasks == 64 && b.tasks == 8, "midk wg: tasks %lld vs %lld", (long long)a.tasks, (long long)b.tasks);
 }
 
@@ -381,6 +381,35 @@ TEST(estimate_too_high_is_redone) {
         st_release(v);
         st_release(ix);
     }
+    free(x);
+    free(xf);
+    st_release(t);
+    st_release(t64);
+}
+
+/* The radix path fits its first digit to a sample of the row; ranks that fall outside
+ * that window (outliers the sample missed) take the plain path and stay exact. */
+TEST(zoom_window_misses) {
+    int64_t n = 65536, step = n / 256;
+    double *x = malloc(sizeof(double) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        bool outlier = (i % step) != 0 && (i % 31) == 7; /* never sampled */
+        x[i] = outlier ? 1.0e6 + (double)(i % 5000) : 1.0 + (double)(i % 1000) / 1000.0;
+    }
+    int64_t shape[2] = {1, n};
+    st_tensor *t64 = st_from_data(x, 2, shape, ST_F64), *t = st_to_dtype(t64, ST_F32);
+    double *xf = malloc(sizeof(double) * (size_t)n);
+    st_to_host(t, ST_F64, xf, sizeof(double) * (size_t)n);
+    const int64_t ks[3] = {1500, 30000, 60000};
+    for (int m = 0; m < 3; m++)
+        for (int ki = 0; ki < 3; ki++) {
+            st_rankk_params p = {.algo = ST_RANKK_ALGO_RADIX, .wg = 32, .u2 = m == 2, .tile = 4096};
+            st_tensor *v = NULL, *ix = NULL;
+            CHECK_STATUS(st_rankk_with_params(t, (st_rankk_kind)m, ks[ki], ST_I32, &p, &v, &ix), ST_OK);
+            if (v && ix) check((st_rankk_kind)m, xf, 1, n, ks[ki], v, ix, "zoom");
+            st_release(v);
+            st_release(ix);
+        }
     free(x);
     free(xf);
     st_release(t);
