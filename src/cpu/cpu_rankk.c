@@ -11,10 +11,10 @@
  *    shrunk to k by quickselect, which raises the threshold. With u2 the row is cut in
  *    ch-column chunks whose candidates are found independently (in parallel when there
  *    are fewer rows than threads) and merged in a second step.
- *  RADIX (every dtype): radix select of the k-th score (11-bit digits; after the first
- *    digit, a small bucket is gathered and refined in a buffer, a large one is refined
- *    by re-reading the row), then one pass that collects the winners in column order
- *    and a stable LSD radix sort by score.
+ *  RADIX (every dtype): radix select of the k-th score (11-bit digits, the first one
+ *    taken from a window fitted to a sample of the row; after it, a small bucket is
+ *    gathered and refined in a buffer, a large one by re-reading the row), then one
+ *    pass that collects the winners in column order and a stable LSD radix sort.
  *  MidK always uses radix select, for ranks lo and lo+k-1, then compacts the row in
  *    column order tile by tile (tile columns); with u2 the compaction is two passes
  *    (count per tile, then write), so the tiles of one row can go to different threads.
