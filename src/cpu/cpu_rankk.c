@@ -49,6 +49,8 @@ typedef struct rk_scratch {
     uint32_t *hist; /* 2048 */
     float *fv, *fv2;    /* filter: candidate values (cap + FBLK) */
     uint64_t *stmp;     /* filter: sort scratch (cap + FBLK) */
+    bool prev_ok;       /* filter with est: prev_t is a threshold from this thread's last row */
+    float prev_t;
     uint32_t *fc, *fc2; /* filter: candidate columns (cap + FBLK) */
     struct mid_cnt *tiles; /* MidK u2: counts per tile (ntiles) */
     int64_t *tstart;       /* MidK u2: 3 starts per tile */
@@ -1143,7 +1145,21 @@ static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, cons
     int64_t ch = p->ch, m = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         facc_reset(&acc);
-        if (est && attempt == 0 && facc_estimate(&acc, r, k)) w->st.estimates++;
+        if (est && attempt == 0) {
+            if (w->prev_ok && r->n >= 8 * EST_S) {
+                /* rows of one call tend to be alike: start from a little below the last
+                 * row's k-th best (a redo keeps any row exact) */
+                uint32_t u, flip = top ? 0u : 0xFFFFFFFFu;
+                memcpy(&u, &w->prev_t, sizeof u);
+                acc.thr = composite(key_f32(u) ^ flip, 0);
+                acc.t = w->prev_t;
+                acc.t_nan = acc.t != acc.t;
+                acc.have_thr = true;
+                w->st.estimates++;
+            } else if (facc_estimate(&acc, r, k)) {
+                w->st.estimates++;
+            }
+        }
         if (!p->u2 || ch <= 0 || ch >= r->n) {
             filter_segment(&acc, x, r->stride, 0, r->n);
         } else {
@@ -1152,6 +1168,14 @@ static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, cons
                 filter_segment(&part, x, r->stride, c0, c0 + ch < r->n ? c0 + ch : r->n);
                 int64_t pm = facc_final_unsorted(&part);
                 facc_merge(&acc, part.cmp, pm);
+            }
+        }
+        if (est) { /* the next row's threshold: this row's (k + 3 sqrt(k) + 8)-th best */
+            int64_t kk = k + (int64_t)(3.0 * __builtin_sqrt((double)k)) + 8;
+            w->prev_ok = acc.n >= kk;
+            if (w->prev_ok) {
+                facc_select(&acc, kk);
+                w->prev_t = comp_val(acc.cmp[kk - 1], top);
             }
         }
         m = facc_final(&acc);

@@ -415,3 +415,30 @@ TEST(zoom_window_misses) {
     st_release(t);
     st_release(t64);
 }
+
+/* With est, a row after the first starts from the last row's threshold; rows that are
+ * unlike their predecessor (here: scaled by 1000 every other row) are redone, exactly. */
+TEST(previous_row_threshold) {
+    int64_t rows = 16, n = 16384;
+    double *x = malloc(sizeof(double) * (size_t)(rows * n));
+    g_rs = tl_seed() | 1;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < n; c++) x[r * n + c] = (double)(float)(gen(0) * ((r & 1) ? 1000.0 : 1.0));
+    int64_t shape[2] = {rows, n};
+    st_tensor *t64 = st_from_data(x, 2, shape, ST_F64), *t = st_to_dtype(t64, ST_F32);
+    for (int m = 0; m < 2; m++) {
+        st_rankk_params p = {.algo = ST_RANKK_ALGO_FILTER, .est = true, .kl = 8, .wg = 32 * 16, .u2 = false};
+        st_tensor *v = NULL, *ix = NULL;
+        CHECK_STATUS(st_rankk_with_params(t, (st_rankk_kind)m, 700, ST_I32, &p, &v, &ix), ST_OK);
+        st_cpu_rankk_stats st;
+        st_cpu_rankk_last_stats(&st);
+        CHECK_MSG(st.estimates == rows && st.redone > 0, "kind %d: estimates %lld redone %lld", m,
+                  (long long)st.estimates, (long long)st.redone);
+        if (v && ix) check((st_rankk_kind)m, x, rows, n, 700, v, ix, "prev-row");
+        st_release(v);
+        st_release(ix);
+    }
+    free(x);
+    st_release(t);
+    st_release(t64);
+}
