@@ -399,6 +399,14 @@ static int64_t facc_final_unsorted(facc *a) {
     return m;
 }
 
+/* The same, keeping the best `keep` (>= k): a chunk passes on what the row's next
+ * threshold is taken from. */
+static int64_t facc_final_keep(facc *a, int64_t keep) {
+    int64_t m = a->n < keep ? a->n : keep;
+    facc_select(a, m);
+    return m;
+}
+
 /* Merge composites (n of them) of a chunk into a: those above a's threshold. */
 static void facc_merge(facc *a, const uint64_t *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
@@ -1143,6 +1151,11 @@ static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, cons
     facc part = {.v = w->fv2, .c = w->fc2, .cmp = w->buf2, .tmp = w->stmp, .hist = w->hist, .cap = cap, .k = k, .top = top};
     const float *x = (const float *)(const void *)r->base;
     int64_t ch = p->ch, m = 0;
+    /* With est, a row seeded by the sample fixes the threshold for the rows after it:
+     * its kk-th best (6 sigma past the k-th). Later rows do not move it (a threshold
+     * taken from candidates could only ever rise); a redo makes the next row sample. */
+    const int64_t kk = k + (int64_t)(6.0 * __builtin_sqrt((double)k)) + 16;
+    bool sampled = false;
     for (int attempt = 0; attempt < 2; attempt++) {
         facc_reset(&acc);
         if (est && attempt == 0) {
@@ -1158,6 +1171,7 @@ static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, cons
                 w->st.estimates++;
             } else if (facc_estimate(&acc, r, k)) {
                 w->st.estimates++;
+                sampled = true;
             }
         }
         if (!p->u2 || ch <= 0 || ch >= r->n) {
@@ -1166,21 +1180,19 @@ static void filter_row(const rk_row *r, rk_scratch *w, bool top, int64_t k, cons
             for (int64_t c0 = 0; c0 < r->n; c0 += ch) {
                 facc_inherit(&part, &acc);
                 filter_segment(&part, x, r->stride, c0, c0 + ch < r->n ? c0 + ch : r->n);
-                int64_t pm = facc_final_unsorted(&part);
+                int64_t pm = est ? facc_final_keep(&part, kk) : facc_final_unsorted(&part);
                 facc_merge(&acc, part.cmp, pm);
             }
         }
-        if (est) { /* the next row's threshold: this row's (k + 3 sqrt(k) + 8)-th best */
-            int64_t kk = k + (int64_t)(3.0 * __builtin_sqrt((double)k)) + 8;
-            w->prev_ok = acc.n >= kk;
-            if (w->prev_ok) {
-                facc_select(&acc, kk);
-                w->prev_t = comp_val(acc.cmp[kk - 1], top);
-            }
+        if (sampled && attempt == 0 && acc.shrinks == 0 && part.shrinks == 0 && acc.n >= kk) {
+            facc_select(&acc, kk); /* every element above the sampled threshold is here */
+            w->prev_t = comp_val(acc.cmp[kk - 1], top);
+            w->prev_ok = true;
         }
         m = facc_final(&acc);
         if (m == (k < r->n ? k : r->n)) break;
         w->st.redone++; /* the estimate was too high: exact pass without it */
+        w->prev_ok = false;
     }
     for (int64_t j = 0; j < m; j++) acc.cmp[j] = (uint64_t)comp_col(acc.cmp[j]);
     emit_cols(r, vals, idx, row, k, acc.cmp, NULL, m);

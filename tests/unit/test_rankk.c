@@ -416,14 +416,15 @@ TEST(zoom_window_misses) {
     st_release(t64);
 }
 
-/* With est, a row after the first starts from the last row's threshold; rows that are
- * unlike their predecessor (here: scaled by 1000 every other row) are redone, exactly. */
+/* With est, rows after a sampled one start from a threshold fixed by it; rows unlike
+ * that one (here: every other row is 1000x smaller, so nothing beats the threshold) are
+ * redone, exactly. */
 TEST(previous_row_threshold) {
     int64_t rows = 16, n = 16384;
     double *x = malloc(sizeof(double) * (size_t)(rows * n));
     g_rs = tl_seed() | 1;
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < n; c++) x[r * n + c] = (double)(float)(gen(0) * ((r & 1) ? 1000.0 : 1.0));
+        for (int64_t c = 0; c < n; c++) x[r * n + c] = (double)(float)(gen(0) * ((r & 1) ? 1.0 : 1000.0));
     int64_t shape[2] = {rows, n};
     st_tensor *t64 = st_from_data(x, 2, shape, ST_F64), *t = st_to_dtype(t64, ST_F32);
     for (int m = 0; m < 2; m++) {
