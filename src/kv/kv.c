@@ -339,7 +339,7 @@ static bool lookup(void *user, int kind, int64_t rows, int64_t cols, int64_t k, 
     redisAppendCommand(K.c, "PTTL %s", key);
     redisReply *g = NULL, *t = NULL;
     if (redisGetReply(K.c, (void **)&g) != REDIS_OK || !g || redisGetReply(K.c, (void **)&t) != REDIS_OK || !t) {
-        char why[200];
+        char why[320];
         snprintf(why, sizeof why, "GET %s: %s", key, K.c->errstr[0] ? K.c->errstr : "no reply");
         if (g) freeReplyObject(g);
         fail(why);
@@ -451,7 +451,7 @@ st_status st_kv_publish(int kind, int64_t cols, int64_t k, bool sg, const int32_
     redisReply *r = redisCommand(K.c, "EVAL %s 1 %s %s %s %s %s", CAS_SCRIPT, key, json, med, ttl, ST_KV_CHANNEL);
     st_status st = ST_OK;
     if (!r) {
-        char why[200];
+        char why[320];
         snprintf(why, sizeof why, "EVAL: %s", K.c->errstr);
         fail(why);
         st = st_err(ST_E_IO, "redis: %s", why);
