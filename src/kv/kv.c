@@ -99,8 +99,7 @@ static bool jnum(jp *p, double *v) {
     return true;
 }
 
-/* Parse and validate a stored value. On false, why says what is wrong. */
-static bool parse_value(const char *s, size_t n, int kind, const st_heur_limits *lim, bool sg, int32_t *vals,
+bool st_kv_parse_value(const char *s, size_t n, int kind, const st_heur_limits *lim, bool sg, int32_t *vals,
                         uint32_t *have, double *median, char *why, size_t cap) {
     jp p = {s, s + n};
     enum { K_V = 1, K_CHOICE = 2, K_MED = 4, K_SAMP = 8, K_ORIGIN = 16, K_TS = 32 };
@@ -202,13 +201,7 @@ static struct {
     bool listening;
 } K = {.mu = PTHREAD_MUTEX_INITIALIZER, .lmu = PTHREAD_MUTEX_INITIALIZER, .backoff_ms = 100,
        .served_expiry = INT64_MAX};
-static atomic_bool k_dirty, k_stop;
-
-static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
+static atomic_bool k_dirty;
 
 void st_kv_flush(void) {
     pthread_mutex_lock(&K.mu);
@@ -236,6 +229,15 @@ void st_kv_get_stats(st_kv_stats *out) {
 
 #ifdef ST_HAVE_HIREDIS
 bool st_kv_built(void) { return true; }
+
+static atomic_bool k_stop;
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
 
 /* A failed round trip (under K.mu): close, warn once per episode, back off. */
 static void fail(const char *what) {
@@ -357,7 +359,7 @@ static bool lookup(void *user, int kind, int64_t rows, int64_t cols, int64_t k, 
         double med = 0;
         bool ok = g->len <= ST_KV_MAX_VALUE;
         if (!ok) snprintf(why, sizeof why, "longer than %d bytes", ST_KV_MAX_VALUE);
-        else ok = parse_value(g->str, g->len, kind, st_heur_limits_locked(), sg, e->v, &e->have, &med, why, sizeof why);
+        else ok = st_kv_parse_value(g->str, g->len, kind, st_heur_limits_locked(), sg, e->v, &e->have, &med, why, sizeof why);
         if (ok) {
             e->present = true;
             int64_t ttl = t->type == REDIS_REPLY_INTEGER && t->integer > 0 ? t->integer : ST_KV_MAX_CACHE_MS;

@@ -30,6 +30,12 @@ typedef struct st_kv_url {
  * with a message naming what is wrong. */
 st_status st_kv_parse_url(const char *url, st_kv_url *out);
 
+/* Parse and validate a stored value (n bytes, not NUL-terminated) for `kind` on a device
+ * with `lim` (sg: the subgroup flag of the bucket): fills vals[i] and bit i of *have for
+ * the fields it names, and *median. On false, why says what is wrong. */
+bool st_kv_parse_value(const char *s, size_t n, int kind, const st_heur_limits *lim, bool sg, int32_t *vals,
+                       uint32_t *have, double *median, char *why, size_t cap);
+
 /* Whether hiredis support is compiled in. */
 bool st_kv_built(void);
 
