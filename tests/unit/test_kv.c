@@ -462,14 +462,14 @@ TEST(redis_down) {
     st_heur_choice ch;
     CHECK_STATUS(st_heur_choose(4, 777, 7, false, &ch), ST_OK);
     dt = ms_now() - t0;
-    CHECK_MSG(dt < 30 + 60, "%.1f ms with a 30 ms timeout", dt);
+    CHECK_MSG(dt < 30 + 100, "%.1f ms with a 30 ms timeout", dt);
     t0 = ms_now();
     for (int i = 0; i < 20; i++) {
         st_kv_flush();
         CHECK(wg_of(1000 + i, 4)->source != ST_HEUR_SRC_REDIS);
     }
     dt = ms_now() - t0;
-    CHECK_MSG(dt < 60, "%.1f ms for 20 choices while backing off", dt);
+    CHECK_MSG(dt < 100, "%.1f ms for 20 choices while backing off", dt);
     CHECK_MSG(warnings() == w0 + 1, "%ld warnings", warnings() - w0);
     close(lfd);
     unsetenv("ST_KV_TIMEOUT_MS");
@@ -500,7 +500,7 @@ TEST(redis_slow) {
     double t0 = ms_now();
     CHECK(wg_of(5000, 5)->source != ST_HEUR_SRC_REDIS);
     double dt = ms_now() - t0;
-    CHECK_MSG(dt < 50 + 60, "%.1f ms with a 50 ms timeout", dt);
+    CHECK_MSG(dt < 50 + 100, "%.1f ms with a 50 ms timeout", dt);
     CHECK(warnings() == w0 + 1);
     pthread_join(th, NULL);
     usleep(250000); /* back-off over: reconnects */
@@ -554,7 +554,7 @@ TEST(garbage_and_dropped) {
             CHECK(wg_of(6000, 6)->source != ST_HEUR_SRC_REDIS);
         }
         double dt = ms_now() - t0;
-        CHECK_MSG(dt < 150, "reply %zu: %.1f ms", i, dt);
+        CHECK_MSG(dt < 250, "reply %zu: %.1f ms", i, dt);
         CHECK_MSG(warnings() == w0 + 1, "reply %zu: %ld warnings: %s", i, warnings() - w0, g_log);
         use_url(NULL);
         f.stop = 1;
