@@ -427,6 +427,11 @@ st_status st_kv_publish(int kind, int64_t cols, int64_t k, bool sg, const int32_
         return st_err(ST_E_INVALID_ARG, "st_kv_publish: bad kind, values, median_ms or samples");
     st_heur_limits lim;
     st_heur_get_limits(&lim);
+    for (int f = 0; f < hk_kinds[kind].nfields; f++) {
+        char why[160];
+        if (!hk_field_valid(kind, f, values[f], &lim, sg, why, sizeof why))
+            return st_err(ST_E_INVALID_ARG, "st_kv_publish: %s", why);
+    }
     char key[160], json[1024], host[128] = "?";
     st_kv_key(kind, &lim, sg, cols, k, key, sizeof key);
     gethostname(host, sizeof host - 1);
@@ -482,15 +487,15 @@ static void *listen_main(void *arg) {
         char why[300];
         redisContext *c = open_ctx(&u, tmo, why, sizeof why);
         if (c) {
-            struct timeval zero = {0, 0};
-            redisSetTimeout(c, zero); /* block: stop shuts the socket down */
-            redisReply *r = redisCommand(c, "SUBSCRIBE %s", ST_KV_CHANNEL);
-            if (r) freeReplyObject(r);
-            pthread_mutex_lock(&K.lmu);
+            pthread_mutex_lock(&K.lmu); /* visible before blocking: stop shuts the socket down */
             K.sc = c;
             bool stop = atomic_load(&k_stop);
             pthread_mutex_unlock(&K.lmu);
-            if (r && !stop) {
+            struct timeval zero = {0, 0};
+            redisSetTimeout(c, zero);
+            redisReply *r = stop ? NULL : redisCommand(c, "SUBSCRIBE %s", ST_KV_CHANNEL);
+            if (r) freeReplyObject(r);
+            if (r && !atomic_load(&k_stop)) {
                 backoff = 100;
                 void *m;
                 while (redisGetReply(c, &m) == REDIS_OK && m) {

@@ -404,6 +404,9 @@ TEST(cas_eight_writers_and_broadcast) {
     bool stored = true;
     CHECK_STATUS(st_kv_publish(ST_HEUR_TOPK, 2048, 8, false, v, 100.0, 3, &stored), ST_OK);
     CHECK(!stored); /* slower than the stored one */
+    int32_t badv[ST_HEUR_MAX_FIELDS] = {0, 48, 8, 0, 0, 0};
+    CHECK_STATUS(st_kv_publish(ST_HEUR_TOPK, 2048, 8, false, badv, 0.1, 3, &stored), ST_E_INVALID_ARG);
+    CHECK_ERR_HAS("wg");
     st_kv_stats s0, s1;
     st_kv_get_stats(&s0);
     for (int i = 0; i < 100 && s0.messages == 0; i++) { /* the listener subscribes */
