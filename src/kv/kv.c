@@ -21,6 +21,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -239,6 +240,34 @@ static uint64_t hash_bytes(const char *s, size_t n) {
 }
 
 
+/* hiredis writes with write(): a peer that closed the socket would raise SIGPIPE and kill
+ * the process. Around our round trips the calling thread blocks SIGPIPE, and a SIGPIPE
+ * raised meanwhile is consumed before the mask is restored. */
+typedef struct pipe_guard {
+    sigset_t old;
+    bool pending_before;
+} pipe_guard;
+static void pipe_block(pipe_guard *g) {
+    sigset_t s, pend;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    sigemptyset(&pend);
+    sigpending(&pend);
+    g->pending_before = sigismember(&pend, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &s, &g->old);
+}
+static void pipe_unblock(pipe_guard *g) {
+    sigset_t s, pend;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    sigemptyset(&pend);
+    if (!g->pending_before && sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE) == 1) {
+        struct timespec zero = {0, 0};
+        (void)sigtimedwait(&s, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 /* A failed round trip (under K.mu): close, warn once per episode, back off. */
 static void fail(const char *what) {
     if (K.c) redisFree(K.c);
@@ -333,7 +362,10 @@ static bool lookup(void *user, int kind, int64_t rows, int64_t cols, int64_t k, 
         K.stats.hits++;
         goto out;
     }
+    pipe_guard pg;
+    pipe_block(&pg);
     if (!ready()) {
+        pipe_unblock(&pg);
         pthread_mutex_unlock(&K.mu);
         return false;
     }
@@ -345,6 +377,18 @@ static bool lookup(void *user, int kind, int64_t rows, int64_t cols, int64_t k, 
         snprintf(why, sizeof why, "GET %s: %s", key, K.c->errstr[0] ? K.c->errstr : "no reply");
         if (g) freeReplyObject(g);
         fail(why);
+        pipe_unblock(&pg);
+        pthread_mutex_unlock(&K.mu);
+        return false;
+    }
+    bool wrongtype = g->type == REDIS_REPLY_ERROR && !strncmp(g->str, "WRONGTYPE", 9); /* a hostile value */
+    if ((g->type == REDIS_REPLY_ERROR && !wrongtype) || t->type == REDIS_REPLY_ERROR) { /* refusing: NOAUTH, ... */
+        char why[480];
+        snprintf(why, sizeof why, "GET %s refused: %.160s", key, (g->type == REDIS_REPLY_ERROR ? g : t)->str);
+        freeReplyObject(g);
+        freeReplyObject(t);
+        fail(why);
+        pipe_unblock(&pg);
         pthread_mutex_unlock(&K.mu);
         return false;
     }
@@ -385,6 +429,7 @@ static bool lookup(void *user, int kind, int64_t rows, int64_t cols, int64_t k, 
     }
     freeReplyObject(g);
     freeReplyObject(t);
+    pipe_unblock(&pg);
 out:
     if (e->present) {
         memcpy(values, e->v, sizeof e->v);
@@ -448,7 +493,10 @@ st_status st_kv_publish(int kind, int64_t cols, int64_t k, bool sg, const int32_
         pthread_mutex_unlock(&K.mu);
         return ST_OK;
     }
+    pipe_guard pg;
+    pipe_block(&pg);
     if (!ready()) {
+        pipe_unblock(&pg);
         pthread_mutex_unlock(&K.mu);
         return st_err(ST_E_IO, "redis: %s unreachable: winner for %s not published", K.shown, key);
     }
@@ -471,6 +519,7 @@ st_status st_kv_publish(int kind, int64_t cols, int64_t k, bool sg, const int32_
         if (!strcmp(e->key, key)) e->key[0] = '\0';
     }
     if (r) freeReplyObject(r);
+    pipe_unblock(&pg);
     pthread_mutex_unlock(&K.mu);
     return st;
 }
@@ -478,6 +527,10 @@ st_status st_kv_publish(int kind, int64_t cols, int64_t k, bool sg, const int32_
 /* ---------------------------------------------------------------- listener */
 static void *listen_main(void *arg) {
     (void)arg;
+    sigset_t sp; /* this thread never takes SIGPIPE: a write to a closed socket fails with EPIPE */
+    sigemptyset(&sp);
+    sigaddset(&sp, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sp, NULL);
     int backoff = 100;
     while (!atomic_load(&k_stop)) {
         pthread_mutex_lock(&K.mu);

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -330,12 +331,12 @@ TEST(ttl_expiry) {
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/", g_port);
     use_url(url);
     key_of(ST_HEUR_TOPK, 300, 3, false, key, sizeof key);
-    rcmd("SET %s %s PX 300", key, "{\"v\":1,\"choice\":{\"wg\":16},\"median_ms\":1,\"samples\":1}");
+    rcmd("SET %s %s PX 1000", key, "{\"v\":1,\"choice\":{\"wg\":16},\"median_ms\":1,\"samples\":1}");
     st_heur_choice ch;
     CHECK_STATUS(st_heur_choose(2, 300, 3, false, &ch), ST_OK);
     CHECK(ch.wg == 16);
     CHECK(wg_of(300, 3)->source == ST_HEUR_SRC_REDIS);
-    usleep(450000);
+    usleep(1150000);
     CHECK(wg_of(300, 3)->source != ST_HEUR_SRC_REDIS);
     CHECK_STATUS(st_heur_choose(2, 300, 3, false, &ch), ST_OK); /* the chain's own cache drops it too */
     CHECK_MSG(ch.wg != 16, "wg %d", ch.wg);
@@ -409,7 +410,7 @@ TEST(cas_eight_writers_and_broadcast) {
     CHECK_ERR_HAS("wg");
     st_kv_stats s0, s1;
     st_kv_get_stats(&s0);
-    for (int i = 0; i < 100 && s0.messages == 0; i++) { /* the listener subscribes */
+    for (int i = 0; i < 300 && s0.messages == 0; i++) { /* the listener subscribes */
         rcmd("PUBLISH %s %s", ST_KV_CHANNEL, "hello");
         usleep(10000);
         st_kv_get_stats(&s0);
@@ -420,7 +421,7 @@ TEST(cas_eight_writers_and_broadcast) {
     CHECK(ch.kl == best);
     CHECK_STATUS(st_kv_publish(ST_HEUR_TOPK, 2048, 8, false, v, 0.5, 3, &stored), ST_OK);
     CHECK(stored);
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 300; i++) {
         st_kv_get_stats(&s1);
         if (s1.messages > s0.messages) break;
         usleep(10000);
@@ -479,13 +480,38 @@ TEST(redis_down) {
     use_url(NULL);
 }
 
+static atomic_int g_sent;
 static void *debug_sleep(void *arg) {
     (void)arg;
     redisContext *c = cli();
-    redisReply *r = c ? redisCommand(c, "DEBUG SLEEP 0.4") : NULL;
-    if (r) freeReplyObject(r);
+    void *r = NULL;
+    if (c) {
+        redisAppendCommand(c, "DEBUG SLEEP 0.4");
+        int done = 0;
+        while (!done && redisBufferWrite(c, &done) == REDIS_OK) {}
+    }
+    atomic_store(&g_sent, 1); /* the command is on its way: the server sleeps from now */
+    if (c && redisGetReply(c, &r) == REDIS_OK && r) freeReplyObject(r);
     if (c) redisFree(c);
     return NULL;
+}
+
+TEST(redis_refusing) {
+    setup();
+    if (!server()) return;
+    char url[80];
+    snprintf(url, sizeof url, "redis://:wrong@127.0.0.1:%d/", g_port); /* the server has no password */
+    use_url(url);
+    long w0 = warnings();
+    for (int i = 0; i < 5; i++) {
+        st_kv_flush();
+        CHECK(wg_of(7000, 7)->source != ST_HEUR_SRC_REDIS);
+    }
+    CHECK_MSG(warnings() == w0 + 1 && strstr(g_log, "AUTH failed"), "%s", g_log);
+    st_heur_source_info si[8];
+    st_heur_sources(si, 8);
+    CHECK_MSG(strstr(si[4].detail, ":***@") && !strstr(si[4].detail, "wrong"), "%s", si[4].detail);
+    use_url(NULL);
 }
 
 TEST(redis_slow) {
@@ -496,8 +522,10 @@ TEST(redis_slow) {
     use_url(url);
     CHECK(wg_of(5000, 5)->source != ST_HEUR_SRC_REDIS); /* connected */
     pthread_t th;
+    atomic_store(&g_sent, 0);
     pthread_create(&th, NULL, debug_sleep, NULL);
-    usleep(50000);
+    while (!atomic_load(&g_sent)) usleep(1000);
+    usleep(30000);
     long w0 = warnings();
     st_kv_flush();
     double t0 = ms_now();
@@ -540,7 +568,7 @@ static void *fake_main(void *arg) {
 TEST(garbage_and_dropped) {
     setup();
     static const char *const replies[] = {"%%% garbage \x01\x02\r\n", "$100\r\n{\"v\":1,\"cho", NULL,
-                                          "*2\r\n$-1\r\n:5\r\n"};
+                                          "*2\r\n$-1\r\n:5\r\n", "-NOAUTH Authentication required.\r\n-NOAUTH x\r\n"};
     for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
         fake f = {.reply = replies[i]};
         int port;
