@@ -4,11 +4,12 @@
 # it installs. Usage: scripts/deps.sh [build|test]
 set -euo pipefail
 mode=${1:-build}
-pkgs=(cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev)
+pkgs=(cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev libhiredis-dev)
 if [ "$mode" = test ]; then
   # clang (+ compiler-rt) for libFuzzer targets; python3-numpy/torch are used by the
   # benchmarks only, which `make bench` installs.
-  pkgs+=(clang libclang-rt-14-dev python3-numpy)
+  # redis-server: test_kv starts its own on a loopback port.
+  pkgs+=(clang libclang-rt-14-dev python3-numpy redis-server libhiredis-dev)
 fi
 if [ "$mode" = bench ]; then
   pkgs+=(python3-numpy python3-torch)

@@ -20,6 +20,7 @@
  *   one tick of the coarse clock.
  */
 #include "heur/heur.h"
+#include "kv/kv.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -57,7 +58,9 @@ static struct {
     source env[NENV];
     source file; /* text = the path */
     file_id fid;
-    bool redis_url;
+    char *redis_url;     /* REDIS_URL as last seen (owned) */
+    char redis_err[512]; /* why the Redis slot is not installed ("" when it is) */
+    bool kv_owned;       /* the slot is src/kv's (not a test's) */
     hk_prog *fallback[HK_NKINDS];
     st_heur_limits lim;
     const st_heur_table *tables[HK_NKINDS];
@@ -201,8 +204,27 @@ static st_status refresh(bool force) {
         st = load_file(path, &id);
         changed = true;
     }
-    bool redis = st_env("REDIS_URL") != NULL;
-    if (redis != G.redis_url) G.redis_url = redis, changed = true;
+    const char *url = st_env("REDIS_URL");
+    if (!same_str(G.redis_url, url)) {
+        char *copy = url ? st_strdup(url) : NULL;
+        if (!url || copy) { /* on out of memory: retried at the next check */
+            st_free(G.redis_url);
+            G.redis_url = copy;
+            st_heur_remote slot;
+            if (st_kv_configure(url, &slot, G.redis_err, sizeof G.redis_err)) {
+                G.remote = slot;
+                G.has_remote = G.kv_owned = true;
+            } else if (G.kv_owned) {
+                G.has_remote = G.kv_owned = false;
+            }
+            if (url && G.redis_err[0]) st_logf(ST_LOG_ERROR, "heuristics: Redis source off: %s", G.redis_err);
+            changed = true;
+        }
+    }
+    if (G.kv_owned) {
+        if (force) st_kv_flush();
+        if (st_kv_poll()) changed = true;
+    }
     if (st != ST_OK) {
         G.loaded = false;
         bump();
@@ -508,6 +530,15 @@ void st_heur_reset(void) {
         hk_prog_free(G.fallback[k]);
         G.fallback[k] = NULL;
     }
+    if (G.kv_owned) {
+        char e[8];
+        st_heur_remote none;
+        (void)st_kv_configure(NULL, &none, e, sizeof e);
+        G.has_remote = G.kv_owned = false;
+    }
+    st_free(G.redis_url);
+    G.redis_url = NULL;
+    G.redis_err[0] = '\0';
     G.loaded = false;
     bump();
     atomic_store(&g_last_check_ms, INT64_MIN / 2);
@@ -531,6 +562,8 @@ st_status st_heur_set_limits(const st_heur_limits *lim) {
     return ST_OK;
 }
 
+const st_heur_limits *st_heur_limits_locked(void) { return &G.lim; }
+
 void st_heur_get_limits(st_heur_limits *out) {
     if (!out) return;
     pthread_mutex_lock(&G.mu);
@@ -549,6 +582,7 @@ void st_heur_set_tables(const st_heur_table *topk, const st_heur_table *midk) {
 void st_heur_set_remote(const st_heur_remote *r) {
     pthread_mutex_lock(&G.mu);
     G.has_remote = r != NULL;
+    G.kv_owned = false;
     if (r) G.remote = *r;
     bump();
     pthread_mutex_unlock(&G.mu);
@@ -578,8 +612,12 @@ static void describe_rest(st_heur_source_info *si) {
     if (G.has_remote && G.remote.describe) {
         si[0].active = true;
         G.remote.describe(G.remote.user, si[0].detail, sizeof si[0].detail);
+    } else if (G.redis_url && G.redis_err[0]) {
+        snprintf(si[0].detail, sizeof si[0].detail, "error: %.370s", G.redis_err);
+    } else if (G.redis_url && !st_kv_built()) {
+        snprintf(si[0].detail, sizeof si[0].detail, "REDIS_URL is set but Redis support is not built");
     } else if (G.redis_url) {
-        snprintf(si[0].detail, sizeof si[0].detail, "REDIS_URL is set but Redis support is not built yet");
+        snprintf(si[0].detail, sizeof si[0].detail, "REDIS_URL is set; the slot was replaced");
     } else {
         snprintf(si[0].detail, sizeof si[0].detail, "not configured (REDIS_URL unset)");
     }

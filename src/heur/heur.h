@@ -225,5 +225,7 @@ typedef struct st_heur_remote {
 void st_heur_set_remote(const st_heur_remote *r);
 /* Drop every cached choice (e.g. when Redis learns a new value). */
 void st_heur_invalidate(void);
+/* The device limits; only for the slot's lookup, which runs under the chain's lock. */
+const st_heur_limits *st_heur_limits_locked(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include "testlib.h"
 
 #include "heur/heur.h"
+#include "kv/kv.h"
 
 #include <pthread.h>
 #include <sys/stat.h>
@@ -216,7 +217,14 @@ TEST(erroneous_sources_are_skipped) {
     CHECK(!strcmp(si[4].detail, "not configured (REDIS_URL unset)"));
     setenv("REDIS_URL", "redis://127.0.0.1/", 1);
     st_heur_sources(si, 8);
-    CHECK(!strcmp(si[4].detail, "REDIS_URL is set but Redis support is not built yet") && !si[4].active);
+    if (st_kv_built())
+        CHECK_MSG(si[4].active && strstr(si[4].detail, "redis://127.0.0.1:6379/0") == si[4].detail, "%s", si[4].detail);
+    else
+        CHECK(!strcmp(si[4].detail, "REDIS_URL is set but Redis support is not built") && !si[4].active);
+    setenv("REDIS_URL", "redis://127.0.0.1:99999/", 1);
+    st_heur_sources(si, 8);
+    CHECK_MSG(!si[4].active && strstr(si[4].detail, "port must be a number"), "%s", si[4].detail);
+    unsetenv("REDIS_URL");
     CHECK(!strcmp(si[5].detail, "generated: topk 0 buckets, midk 0 buckets (empty)"));
     CHECK(si[6].active && si[6].source == ST_HEUR_SRC_FALLBACK);
 }
