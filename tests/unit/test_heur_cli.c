@@ -4,7 +4,6 @@
  * not built. Runs with a temporary HOME. */
 #include "testlib.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char g_home[128];
@@ -13,12 +12,7 @@ static char g_home[128];
 static int run(const char *args, char *out, size_t cap) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "HOME='%s' '%s/spiral' %s 2>&1", g_home, ST_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tl_run_cmd(cmd, out, cap);
 }
 
 static bool have_binary(void) {

@@ -4,7 +4,6 @@
  * binary is not built. Files live in a temporary folder. */
 #include "testlib.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char g_dir[128];
@@ -12,12 +11,7 @@ static char g_dir[128];
 static int run(const char *args, char *out, size_t cap) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "cd '%s' && ST_HOME='%s' '%s/spiral' %s 2>&1", g_dir, g_dir, ST_BINARY_DIR, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tl_run_cmd(cmd, out, cap);
 }
 
 static bool setup(void) {

@@ -1,6 +1,7 @@
 /* testlib.c — see testlib.h. */
 #include "testlib.h"
 
+#include <sys/wait.h>
 #include <time.h>
 
 #define TL_MAX 512
@@ -44,6 +45,15 @@ int64_t tl_alloc_count(void) { return g_count; }
 void tl_install_fault_allocator(void) {
     st_allocator a = {fault_alloc, fault_free, NULL};
     st_set_allocator(&a);
+}
+
+int tl_run_cmd(const char *cmd, char *out, size_t cap) {
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int tl_main(int argc, char **argv) {

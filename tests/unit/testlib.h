@@ -62,6 +62,10 @@ void tl_fail_alloc_at(int64_t n);
 int64_t tl_alloc_count(void);
 void tl_install_fault_allocator(void);
 
+/* Runs a shell command; its stdout+stderr (truncated to cap-1) into out. Returns the
+ * exit code, or -1 when it could not run or was killed. */
+int tl_run_cmd(const char *cmd, char *out, size_t cap);
+
 /* Runs every registered test (or those named in argv). */
 int tl_main(int argc, char **argv);
 
