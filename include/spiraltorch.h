@@ -164,6 +164,8 @@ ST_API st_status st_set_default_device(st_device dev);
 ST_API st_device st_get_default_device(void);
 /* Wait for all queued work on the device. */
 ST_API st_status st_device_sync(st_device dev);
+/* Whether tensors of dtype dt can live on dev (Vulkan: f32, i32, i64; CPU: all). */
+ST_API bool st_device_supports_dtype(st_device dev, st_dtype dt);
 
 /* Worker threads of the CPU backend (default: number of cores, or ST_NUM_THREADS). */
 ST_API void st_set_num_threads(int n);

@@ -81,6 +81,14 @@ typedef struct st_backend {
     st_status (*random)(int dev, st_op op, const st_kview *dst, uint64_t seed, uint64_t offset);
 
     /* ---- optional entries (NULL when absent) */
+    /* Subgroup (warp/wave) size of the device's compute kernels; 0 or NULL: none. The
+     * rank-K heuristics get `sg` = (this > 0). */
+    int64_t (*subgroup_size)(int dev);
+    /* Whether device `auto` may take device dev (false with a reason, e.g. a software
+     * Vulkan device that is slower than the CPU backend); NULL: always. */
+    bool (*auto_eligible)(int dev, char *why, size_t cap);
+    /* Whether tensors of dtype dt can live on the device; NULL: every dtype. */
+    bool (*dtype_supported)(int dev, st_dtype dt);
     /* Rank-K along the last dim of x (any strides, leading dims are rows). vals is a
      * contiguous [rows, k] of x's dtype, idx a contiguous [rows, k] of i32 or i64; k in
      * [0, n], already validated. Exact: the total order of SPEC §3. p comes from the

@@ -134,6 +134,13 @@ static st_status auto_select(st_device *out, char *buf, size_t cap, size_t *need
                 }
                 idx = (int)v;
             }
+            const st_backend *be = st_backend_get(kinds[i]);
+            char no[256] = "";
+            if (be->auto_eligible && !be->auto_eligible(idx, no, sizeof no)) {
+                EMIT("  %s: skipped: %s\n", st_backend_name(kinds[i]), no);
+                st_logf(ST_LOG_INFO, "device auto: %s skipped: %s", st_backend_name(kinds[i]), no);
+                continue;
+            }
             if (out) *out = (st_device){kinds[i], idx};
             EMIT("  %s: %d device(s) -> chosen (index %d)\n", st_backend_name(kinds[i]), cnt, idx);
             found = true;

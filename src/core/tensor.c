@@ -42,6 +42,12 @@ static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
     }
 }
 
+bool st_device_supports_dtype(st_device dev, st_dtype dt) {
+    const st_backend *be = st_backend_get(dev.kind);
+    if (!be || !valid_dtype(dt)) return false;
+    return !be->dtype_supported || be->dtype_supported(dev.index, dt);
+}
+
 st_tensor *st_tensor_new(st_device dev, int ndim, const int64_t *shape, st_dtype dt) {
     if (!valid_dtype(dt)) {
         st_err(ST_E_DTYPE, "dtype %d is not a valid st_dtype", (int)dt);
@@ -51,6 +57,11 @@ st_tensor *st_tensor_new(st_device dev, int ndim, const int64_t *shape, st_dtype
     const st_backend *be = st_backend_get(dev.kind);
     if (!be) {
         st_err(ST_E_DEVICE, "backend '%s' is not compiled in", st_backend_name(dev.kind));
+        return NULL;
+    }
+    if (be->dtype_supported && !be->dtype_supported(dev.index, dt)) {
+        st_err(ST_E_DTYPE, "%s: dtype %s is not supported on this backend (see spiral info); use the cpu device",
+               be->name, st_dtype_name(dt));
         return NULL;
     }
     st_tensor *t = st_calloc(1, sizeof *t);
@@ -240,16 +251,32 @@ st_status st_to_host(const st_tensor *t, st_dtype dt, void *dst, size_t cap) {
                       cap, st_tdesc(t), st_dtype_name(dt), need);
     st_tensor *src = (st_tensor *)t;
     const st_backend *be = src->storage->be;
-    bool contig = st_is_contiguous(src);
     st_tensor *tmp = NULL;
-    if (!contig || src->dtype != dt) {
-        /* Convert/compact on the tensor's own device first. */
-        tmp = copy_to(src, st_tensor_device(src), dt);
+    bool on_cpu = be->kind == ST_BACKEND_CPU;
+    if (!st_is_contiguous(src) || (on_cpu && src->dtype != dt)) {
+        /* Compact (and on the CPU convert) on the tensor's own device first. */
+        tmp = copy_to(src, st_tensor_device(src), on_cpu ? dt : src->dtype);
         if (!tmp) return st_last_status();
         src = tmp;
     }
     st_status s = ST_OK;
-    if (need) s = be->read(src->storage->dev_index, src->storage->handle, (size_t)src->offset * st_dtype_size(dt), dst, need);
+    size_t esz = st_dtype_size(src->dtype);
+    if (!need) {
+    } else if (src->dtype == dt) {
+        s = be->read(src->storage->dev_index, src->storage->handle, (size_t)src->offset * esz, dst, need);
+    } else {
+        /* A device's contiguous data in its own dtype, converted on the host by the CPU
+         * kernel (a device need not run every dtype, e.g. f64 on Vulkan). */
+        void *raw = st_malloc_aligned((size_t)n * esz, 64);
+        s = raw ? be->read(src->storage->dev_index, src->storage->handle, (size_t)src->offset * esz, raw, (size_t)n * esz)
+                : st_last_status();
+        if (s == ST_OK) {
+            st_kview dv = {.handle = dst, .offset = 0, .dtype = dt, .ndim = 1, .shape = {n}, .strides = {1}};
+            st_kview sv = {.handle = raw, .offset = 0, .dtype = src->dtype, .ndim = 1, .shape = {n}, .strides = {1}};
+            s = st_cpu_backend.copy(0, &dv, &sv);
+        }
+        st_free(raw);
+    }
     st_release(tmp);
     return s;
 }

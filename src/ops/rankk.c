@@ -3,7 +3,7 @@
  *
  * Parameters: TopK/BottomK fields come from st_heur_choose, MidK fields from
  * st_heur_choose_midk, for the input's (rows, cols, k) and whether the device runs
- * subgroup kernels (the CPU: no). Tests and the tuner can bypass the chain with
+ * subgroup kernels (backend entry subgroup_size; the CPU: no). Tests and the tuner can bypass the chain with
  * st_rankk_with_params (internal).
  *
  * Autograd (ctx layout): ctx.op = ST_OP_TOPK/BOTTOMK/MIDK, inputs = {x, indices (i64
@@ -106,8 +106,10 @@ st_status st_rankk_ex(st_tensor *x, st_rankk_kind kind, int64_t k, st_dtype inde
     if ((unsigned)kind > ST_MIDK) return st_err(ST_E_INVALID_ARG, "rank-K: kind %d is not TopK/BottomK/MidK", (int)kind);
     int64_t n = x->ndim ? x->shape[x->ndim - 1] : 0;
     int64_t rows = n ? st_numel(x) / n : 0;
+    const st_backend *be = st_tensor_backend(x);
+    bool sg = be->subgroup_size && be->subgroup_size(x->storage->dev_index) > 0;
     st_rankk_params p;
-    st_status s = st_rankk_params_for(kind, rows, n, k < 0 ? 0 : k, false, &p);
+    st_status s = st_rankk_params_for(kind, rows, n, k < 0 ? 0 : k, sg, &p);
     if (s != ST_OK) return s;
     return st_rankk_with_params(x, kind, k, index_dtype, &p, values, indices);
 }

@@ -1,0 +1,123 @@
+/* vk_backend.c — the Vulkan backend's vtable (device `vulkan`, alias `wgpu`) and the
+ * geometry helper shared by its strided kernels.
+ */
+#include "vk_fns.h"
+
+static int vk_device_count(char *why, size_t cap) { return stvk_device_count(why, cap); }
+
+static int64_t vk_subgroup_size(int dev) {
+    const stvk_caps *c = stvk_caps_of(dev);
+    return c ? (int64_t)c->subgroup_size : 0;
+}
+
+/* A software Vulkan device (lavapipe: device type CPU) runs about 10x slower than the
+ * CPU backend's own kernels: `auto` passes it by unless ST_VULKAN_ALLOW_CPU=1. Asking for
+ * `--device vulkan` explicitly always works (that is how the tests use lavapipe). */
+static bool vk_auto_eligible(int dev, char *why, size_t cap) {
+    const stvk_caps *c = stvk_caps_of(dev);
+    if (!c) {
+        snprintf(why, cap, "%s", st_last_error());
+        return false;
+    }
+    const char *allow = st_env("ST_VULKAN_ALLOW_CPU");
+    if (c->type == VK_PHYSICAL_DEVICE_TYPE_CPU && !(allow && strcmp(allow, "0"))) {
+        snprintf(why, cap, "device %d '%.80s' is a software (CPU) implementation, slower than the cpu backend "
+                           "(ST_VULKAN_ALLOW_CPU=1 lets auto take it; --device vulkan always does)", dev, c->name);
+        return false;
+    }
+    return true;
+}
+
+static bool vk_dtype_supported(int dev, st_dtype dt) {
+    (void)dev;
+    return dt == ST_F32 || dt == ST_I32 || dt == ST_I64;
+}
+
+bool stvk_geom_make(stvk_geom *g, int nops, const st_kview *const *views) {
+    memset(g, 0, sizeof *g);
+    g->nops = nops;
+    const st_kview *v0 = views[0];
+    int nd = 0;
+    /* drop size-1 dims, then merge a dim into the previous kept one when, for every
+     * operand, stride[prev] == stride[cur] * shape[cur]. */
+    for (int d = 0; d < v0->ndim; d++) {
+        int64_t n = v0->shape[d];
+        if (n == 1) continue;
+        if (nd > 0) {
+            bool merge = true;
+            for (int o = 0; o < nops && merge; o++)
+                merge = g->strides[o][nd - 1] == views[o]->strides[d] * n;
+            if (merge) {
+                g->shape[nd - 1] *= n;
+                for (int o = 0; o < nops; o++) g->strides[o][nd - 1] = views[o]->strides[d];
+                continue;
+            }
+        }
+        g->shape[nd] = n;
+        for (int o = 0; o < nops; o++) g->strides[o][nd] = views[o]->strides[d];
+        nd++;
+    }
+    for (int d = 0; d < v0->ndim; d++)
+        if (v0->shape[d] == 0) nd = 0, g->shape[0] = 0;
+    if (nd == 0) { /* a scalar (or empty): one dim */
+        bool empty = false;
+        for (int d = 0; d < v0->ndim; d++) empty |= v0->shape[d] == 0;
+        g->shape[0] = empty ? 0 : 1;
+        for (int o = 0; o < nops; o++) g->strides[o][0] = 1;
+        nd = 1;
+    }
+    g->ndim = nd;
+    bool contig = nd == 1;
+    for (int o = 0; o < nops && contig; o++) contig = g->strides[o][0] == 1;
+    return contig;
+}
+
+/* Weak defaults for kernel entries not yet provided by a kernel file: they report the
+ * op as unsupported on this backend (the op layer names the op and shapes). */
+#define WEAK __attribute__((weak))
+#define NOT_YET(what) st_err(ST_E_UNSUPPORTED, "vulkan: %s is not implemented on this backend", what)
+WEAK st_status stvk_copy(int dev, const st_kview *dst, const st_kview *src) { (void)dev, (void)dst, (void)src; return NOT_YET("copy"); }
+WEAK st_status stvk_fill(int dev, const st_kview *dst, double value) { (void)dev, (void)dst, (void)value; return NOT_YET("fill"); }
+WEAK st_status stvk_unary(int dev, st_op op, const st_kview *dst, const st_kview *x) { (void)dev, (void)op, (void)dst, (void)x; return NOT_YET(st_op_table[op].name); }
+WEAK st_status stvk_binary(int dev, st_op op, const st_kview *dst, const st_kview *a, const st_kview *b) { (void)dev, (void)dst, (void)a, (void)b; return NOT_YET(st_op_table[op].name); }
+WEAK st_status stvk_where(int dev, const st_kview *dst, const st_kview *c, const st_kview *a, const st_kview *b) { (void)dev, (void)dst, (void)c, (void)a, (void)b; return NOT_YET("where"); }
+WEAK st_status stvk_arange(int dev, const st_kview *dst, double start, double step) { (void)dev, (void)dst, (void)start, (void)step; return NOT_YET("arange"); }
+WEAK st_status stvk_random(int dev, st_op op, const st_kview *dst, uint64_t seed, uint64_t offset) { (void)dev, (void)op, (void)dst, (void)seed, (void)offset; return NOT_YET("random"); }
+WEAK st_status stvk_reduce(int dev, st_op op, const st_kview *dst, const st_kview *x, uint32_t m) { (void)dev, (void)dst, (void)x, (void)m; return NOT_YET(st_op_table[op].name); }
+WEAK st_status stvk_argmax(int dev, const st_kview *dst, const st_kview *x, int axis) { (void)dev, (void)dst, (void)x, (void)axis; return NOT_YET("argmax"); }
+WEAK st_status stvk_softmax(int dev, st_op op, const st_kview *dst, const st_kview *x, int dim) { (void)dev, (void)dst, (void)x, (void)dim; return NOT_YET(st_op_table[op].name); }
+WEAK st_status stvk_matmul(int dev, const st_kview *dst, const st_kview *a, const st_kview *b) { (void)dev, (void)dst, (void)a, (void)b; return NOT_YET("matmul"); }
+WEAK st_status stvk_index_select(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx) { (void)dev, (void)dst, (void)x, (void)dim, (void)idx; return NOT_YET("index_select"); }
+WEAK st_status stvk_gather(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx) { (void)dev, (void)dst, (void)x, (void)dim, (void)idx; return NOT_YET("gather"); }
+WEAK st_status stvk_scatter(int dev, const st_kview *dst, int dim, const st_kview *idx, const st_kview *src, bool add) { (void)dev, (void)dst, (void)dim, (void)idx, (void)src, (void)add; return NOT_YET("scatter"); }
+WEAK st_status stvk_rankk(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x, int64_t k, const st_rankk_params *p) { (void)dev, (void)mode, (void)vals, (void)idx, (void)x, (void)k, (void)p; return NOT_YET("rank-K"); }
+
+const st_backend st_vulkan_backend = {
+    .name = "vulkan",
+    .kind = ST_BACKEND_VULKAN,
+    .device_count = vk_device_count,
+    .describe = stvk_describe,
+    .sync = stvk_sync,
+    .subgroup_size = vk_subgroup_size,
+    .dtype_supported = vk_dtype_supported,
+    .auto_eligible = vk_auto_eligible,
+    .buf_alloc = stvk_buf_alloc,
+    .buf_free = stvk_buf_free,
+    .write = stvk_write,
+    .read = stvk_read,
+    .copy = stvk_copy,
+    .fill = stvk_fill,
+    .unary = stvk_unary,
+    .binary = stvk_binary,
+    .where = stvk_where,
+    .reduce = stvk_reduce,
+    .argmax = stvk_argmax,
+    .matmul = stvk_matmul,
+    .softmax = stvk_softmax,
+    .index_select = stvk_index_select,
+    .gather = stvk_gather,
+    .scatter = stvk_scatter,
+    .arange = stvk_arange,
+    .random = stvk_random,
+    .rankk = stvk_rankk,
+};

@@ -1,0 +1,258 @@
+/* vk_stream.c — command batching, barriers, pipelines and dispatch.
+ *
+ * Commands are recorded into the current command buffer of a ring of STVK_RING; a
+ * batch is submitted when it holds STVK_BATCH_CMDS commands, when its constant arena
+ * is full, or when the host needs data (stvk_read, stvk_sync). A full memory barrier
+ * (compute and transfer, both ways) separates every two recorded commands, inserted
+ * lazily before the next one; barriers order across submissions on the same queue, so
+ * the stream behaves as one in-order queue.
+ *
+ * Pipelines are keyed by (shader, specialisation constants, full-subgroups flag) and
+ * created once through a VkPipelineCache; shader modules are created once per shader.
+ */
+#include "vk_fns.h"
+
+#include <stdlib.h>
+
+#define STVK_BATCH_CMDS 512
+
+static void barrier(stvk_dev *d, VkCommandBuffer cmd) {
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                           VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    d->fn.vkCmdPipelineBarrier(cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+void stvk_batch_recycle(stvk_dev *d, stvk_batch *b) {
+    while (b->staging) {
+        stvk_buf *s = b->staging;
+        b->staging = s->next;
+        s->next = d->host_free;
+        d->host_free = s;
+    }
+    while (b->scratch) {
+        stvk_buf *s = b->scratch;
+        b->scratch = s->next;
+        stvk_pool_put(d, s);
+    }
+    b->arena_used = 0;
+    b->ncmds = 0;
+    b->submitted = false;
+}
+
+static st_status wait_slot(stvk_dev *d, stvk_batch *b) {
+    if (!b->submitted) return ST_OK;
+    VkResult r = d->fn.vkWaitForFences(d->dev, 1, &b->fence, VK_TRUE, UINT64_MAX);
+    d->stats.waits++;
+    if (r != VK_SUCCESS) return st_err(ST_E_DEVICE, "vulkan: waiting for the device failed (VkResult %d%s)", (int)r,
+                                       r == VK_ERROR_DEVICE_LOST ? ": device lost" : "");
+    d->fn.vkResetFences(d->dev, 1, &b->fence);
+    stvk_batch_recycle(d, b);
+    return ST_OK;
+}
+
+st_status stvk_cmd(stvk_dev *d, VkCommandBuffer *out) {
+    stvk_batch *b = &d->ring[d->cur];
+    if (!b->recording) {
+        st_status s = wait_slot(d, b);
+        if (s != ST_OK) return s;
+        d->fn.vkResetCommandBuffer(b->cmd, 0);
+        VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+        if (d->fn.vkBeginCommandBuffer(b->cmd, &bi) != VK_SUCCESS)
+            return st_err(ST_E_DEVICE, "vulkan: vkBeginCommandBuffer failed");
+        b->recording = true;
+        b->serial = d->next_serial++;
+    }
+    if (d->need_barrier) {
+        barrier(d, b->cmd);
+        d->need_barrier = false;
+    }
+    *out = b->cmd;
+    return ST_OK;
+}
+
+void stvk_cmd_done(stvk_dev *d) {
+    d->need_barrier = true;
+    stvk_batch *b = &d->ring[d->cur];
+    if (++b->ncmds >= STVK_BATCH_CMDS) stvk_flush(d, false);
+}
+
+st_status stvk_flush(stvk_dev *d, bool wait) {
+    stvk_batch *b = &d->ring[d->cur];
+    st_status s = ST_OK;
+    if (b->recording) {
+        b->recording = false;
+        if (d->fn.vkEndCommandBuffer(b->cmd) != VK_SUCCESS) {
+            s = st_err(ST_E_DEVICE, "vulkan: vkEndCommandBuffer failed");
+        } else {
+            VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &b->cmd};
+            VkResult r = d->fn.vkQueueSubmit(d->queue, 1, &si, b->fence);
+            if (r != VK_SUCCESS) s = st_err(ST_E_DEVICE, "vulkan: vkQueueSubmit failed (VkResult %d)", (int)r);
+            else b->submitted = true;
+            d->stats.submits++;
+        }
+        if (!b->submitted) stvk_batch_recycle(d, b); /* nothing ran: release at once */
+        d->cur = (d->cur + 1) % STVK_RING;
+    }
+    if (wait)
+        for (int i = 0; i < STVK_RING; i++) {
+            st_status w = wait_slot(d, &d->ring[i]);
+            if (s == ST_OK) s = w;
+        }
+    return s;
+}
+
+st_status stvk_sync(int dev) {
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return st_last_status();
+    stvk_lock(d);
+    st_status s = stvk_flush(d, true);
+    stvk_unlock(d);
+    return s;
+}
+
+/* ---------------------------------------------------------------- pipelines */
+
+static int shader_index(const char *name) {
+    for (size_t i = 0; i < stvk_nshaders; i++)
+        if (!strcmp(stvk_shaders[i].name, name)) return (int)i;
+    return -1;
+}
+
+static bool same_key(const stvk_kernel *a, const stvk_kernel *b) {
+    return a->nspec == b->nspec && a->full_subgroups == b->full_subgroups && !strcmp(a->shader, b->shader) &&
+           !memcmp(a->spec, b->spec, (size_t)a->nspec * sizeof a->spec[0]);
+}
+
+static st_status get_pipeline(stvk_dev *d, const stvk_kernel *k, VkPipeline *out) {
+    for (size_t i = 0; i < d->npipes; i++)
+        if (same_key(&d->pipes[i].key, k)) {
+            *out = d->pipes[i].pipe;
+            return ST_OK;
+        }
+    if (k->nspec < 0 || k->nspec > STVK_MAX_SPEC)
+        return st_err(ST_E_INTERNAL, "vulkan: kernel '%s' has %d specialisation constants", k->shader, k->nspec);
+    int si = shader_index(k->shader);
+    if (si < 0) return st_err(ST_E_INTERNAL, "vulkan: no embedded shader named '%s'", k->shader);
+    if (!d->modules[si]) {
+        VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                       .codeSize = stvk_shaders[si].words * 4,
+                                       .pCode = stvk_shaders[si].code};
+        if (d->fn.vkCreateShaderModule(d->dev, &mi, NULL, &d->modules[si]) != VK_SUCCESS)
+            return st_err(ST_E_DEVICE, "vulkan: vkCreateShaderModule failed for '%s'", k->shader);
+    }
+    VkSpecializationMapEntry ents[STVK_MAX_SPEC];
+    for (int i = 0; i < k->nspec; i++) ents[i] = (VkSpecializationMapEntry){(uint32_t)i, (uint32_t)(4 * i), 4};
+    VkSpecializationInfo spec = {.mapEntryCount = (uint32_t)k->nspec,
+                                 .pMapEntries = ents,
+                                 .dataSize = (size_t)k->nspec * 4,
+                                 .pData = k->spec};
+    bool full = k->full_subgroups && d->caps.full_subgroups;
+    VkComputePipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .flags = full ? VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT : 0,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = d->modules[si],
+                  .pName = "main",
+                  .pSpecializationInfo = k->nspec ? &spec : NULL},
+        .layout = d->layout};
+    VkPipeline p;
+    VkResult r = d->fn.vkCreateComputePipelines(d->dev, d->pcache, 1, &ci, NULL, &p);
+    if (r != VK_SUCCESS)
+        return st_err(ST_E_DEVICE, "vulkan: creating the pipeline of '%s' failed (VkResult %d)", k->shader, (int)r);
+    if (d->npipes == d->cap_pipes) {
+        size_t cap = d->cap_pipes ? 2 * d->cap_pipes : 64;
+        stvk_pipe *np = realloc(d->pipes, cap * sizeof *np);
+        if (!np) {
+            d->fn.vkDestroyPipeline(d->dev, p, NULL);
+            return st_err(ST_E_OOM, "vulkan: out of memory caching pipelines");
+        }
+        for (size_t i = 0; i < d->npipes; i++) np[i].key.shader = np[i].name; /* moved */
+        d->pipes = np;
+        d->cap_pipes = cap;
+    }
+    stvk_pipe *e = &d->pipes[d->npipes];
+    e->key = *k;
+    snprintf(e->name, sizeof e->name, "%s", k->shader); /* callers may pass a stack buffer */
+    e->pipe = p;
+    e->key.shader = e->name;
+    d->npipes++;
+    d->stats.pipelines++;
+    *out = p;
+    return ST_OK;
+}
+
+static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz,
+                                 const void *pc, uint32_t pcsize) {
+    if (pcsize > STVK_PUSH_MAX || (pcsize & 3))
+        return st_err(ST_E_INTERNAL, "vulkan: kernel '%s': %u bytes of push constants", k->shader, pcsize);
+    if (gx > d->caps.max_groups[0] || gy > d->caps.max_groups[1] || gz > d->caps.max_groups[2])
+        return st_err(ST_E_DEVICE, "vulkan: kernel '%s': %ux%ux%u workgroups exceed the device's %ux%ux%u", k->shader,
+                      gx, gy, gz, d->caps.max_groups[0], d->caps.max_groups[1], d->caps.max_groups[2]);
+    if (!gx || !gy || !gz) return ST_OK;
+    VkPipeline p;
+    st_status s = get_pipeline(d, k, &p);
+    if (s != ST_OK) return s;
+    VkCommandBuffer cmd;
+    if ((s = stvk_cmd(d, &cmd)) != ST_OK) return s;
+    d->fn.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p);
+    if (pcsize) d->fn.vkCmdPushConstants(cmd, d->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pcsize, pc);
+    d->fn.vkCmdDispatch(cmd, gx, gy, gz);
+    d->stats.dispatches++;
+    snprintf(d->stats.last_shader, sizeof d->stats.last_shader, "%s", k->shader);
+    memcpy(d->stats.last_spec, k->spec, sizeof d->stats.last_spec);
+    d->stats.last_groups[0] = gx;
+    d->stats.last_groups[1] = gy;
+    d->stats.last_groups[2] = gz;
+    if (d->trace) d->trace(d->trace_ud, k, (uint32_t[3]){gx, gy, gz});
+    stvk_cmd_done(d);
+    return ST_OK;
+}
+
+st_status stvk_dispatch(int dev, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz, const void *pc,
+                        uint32_t pcsize) {
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return st_last_status();
+    stvk_lock(d);
+    st_status s = dispatch_locked(d, k, gx, gy, gz, pc, pcsize);
+    stvk_unlock(d);
+    return s;
+}
+
+st_status stvk_dispatch_linear(int dev, const stvk_kernel *k, uint64_t ngroups, const void *pc, uint32_t pcsize) {
+    if (ngroups == 0) return ST_OK;
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return st_last_status();
+    uint64_t mx = d->caps.max_groups[0];
+    uint64_t gx = ngroups < mx ? ngroups : mx;
+    uint64_t gy = (ngroups + gx - 1) / gx;
+    if (gy > d->caps.max_groups[1])
+        return st_err(ST_E_DEVICE, "vulkan: kernel '%s': %llu workgroups exceed the device's limits", k->shader,
+                      (unsigned long long)ngroups);
+    stvk_lock(d);
+    st_status s = dispatch_locked(d, k, (uint32_t)gx, (uint32_t)gy, 1, pc, pcsize);
+    stvk_unlock(d);
+    return s;
+}
+
+void stvk_get_stats(int dev, stvk_stats *out) {
+    memset(out, 0, sizeof *out);
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return;
+    stvk_lock(d);
+    *out = d->stats;
+    stvk_unlock(d);
+}
+
+void stvk_trace(int dev, stvk_trace_fn fn, void *ud) {
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return;
+    stvk_lock(d);
+    d->trace = fn;
+    d->trace_ud = ud;
+    stvk_unlock(d);
+}
