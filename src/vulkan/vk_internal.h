@@ -200,4 +200,18 @@ st_status stvk_scatter(int dev, const st_kview *dst, int dim, const st_kview *id
 st_status stvk_rankk(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x,
                      int64_t k, const st_rankk_params *p);
 
+/* ---------------------------------------------------------------- rank-K (internal split)
+ * vk_rankk.c owns stvk_rankk (the entry: picks the path from the heuristics' params) and
+ * the fast TopK/BottomK path (sampled threshold + filter + shared-memory sort, chunked
+ * levels for long rows). vk_rankk_exact.c owns the exact path that works for every k and
+ * every input (radix select + ordered tie compaction + sort), MidK, and the redo of rows
+ * the fast path could not finish.
+ *
+ * stvk_rankk_exact: same arguments as stvk_rankk, x's last dim contiguous (stride 1) with
+ * rows at a constant row stride (the caller makes other layouts contiguous first). When
+ * row_flags != 0 it is the device address of rows u32 flags and only rows whose flag is
+ * non-zero are computed (the others' outputs are left untouched); 0 = every row. */
+st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x,
+                           int64_t k, const st_rankk_params *p, uint64_t row_flags);
+
 #endif
