@@ -19,6 +19,9 @@
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "spiral <cmd>: <st_last_error()>" to stderr; returns CLI_ERR. */
 int cli_fail(const char *cmd);
+/* Resolves a --device value: an unknown name is a usage error (CLI_USAGE), a known
+ * backend without a usable device a runtime error (CLI_ERR); 0 on success. */
+int cli_device(const char *cmd, const char *name, st_device *out);
 /* Parses a non-negative integer option value; returns 0 on success. */
 int cli_parse_i64(const char *s, long long *out);
 /* JSON string escaping to f. */

@@ -38,7 +38,10 @@ static int run_file(const char *cmd, st_rankk_kind kind, int argc, char **argv) 
     if (k < 0) return cli_usage(cmd, "--k is required");
     if (nf != 3) return cli_usage(cmd, "expected IN.npy VALUES.npy INDICES.npy");
     st_device d;
-    if (st_device_parse(dev, &d) != ST_OK) return cli_usage(cmd, "%s", st_last_error());
+    {
+        int rc_ = cli_device(cmd, dev, &d);
+        if (rc_) return rc_;
+    }
     st_tensor *x = st_npy_load(files[0]);
     if (!x) return cli_fail(cmd);
     st_tensor *xd = st_to_device(x, d), *v = NULL, *ix = NULL, *vh = NULL, *ih = NULL;
@@ -99,7 +102,10 @@ int cmd_bench(int argc, char **argv) {
     if (reps < 1 || reps > 100000) return cli_usage("bench", "--reps must be in [1, 100000]");
     if (k > cols) return cli_usage("bench", "--k %lld is larger than --cols %lld", k, cols);
     st_device d;
-    if (st_device_parse(dev, &d) != ST_OK) return cli_usage("bench", "%s", st_last_error());
+    {
+        int rc_ = cli_device("bench", dev, &d);
+        if (rc_) return rc_;
+    }
     char desc[256] = "";
     st_device_describe(d, desc, sizeof desc);
     int64_t shape[2] = {rows, cols};

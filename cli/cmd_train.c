@@ -168,7 +168,10 @@ int cmd_train(int argc, char **argv) {
      * more in hand-offs than they save, so one thread is the default (--threads N). */
     st_set_num_threads((int)opt.threads);
     st_device dev;
-    if (st_device_parse(opt.device, &dev) != ST_OK) return cli_usage("train", "%s", st_last_error());
+    {
+        int rc_ = cli_device("train", opt.device, &dev);
+        if (rc_) return rc_;
+    }
     char desc[256] = "";
     st_device_describe(dev, desc, sizeof desc);
     printf("spiral train: %d classes x %d points, MLP 2-%lld-%lld-%d relu, Adam lr %g, %lld epochs, seed %lld\n",

@@ -35,6 +35,11 @@ int cli_usage(const char *cmd, const char *fmt, ...) {
     return CLI_USAGE;
 }
 
+int cli_device(const char *cmd, const char *name, st_device *out) {
+    if (st_device_parse(name, out) == ST_OK) return 0;
+    return st_last_status() == ST_E_DEVICE ? cli_fail(cmd) : cli_usage(cmd, "%s", st_last_error());
+}
+
 int cli_fail(const char *cmd) {
     fprintf(stderr, "spiral %s: %s\n", cmd, st_last_error());
     return CLI_ERR;

@@ -4,12 +4,16 @@
 # it installs. Usage: scripts/deps.sh [build|test]
 set -euo pipefail
 mode=${1:-build}
-pkgs=(cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev libhiredis-dev)
+# libvulkan-dev + glslc: the Vulkan backend (headers, shader compiler); the library opens
+# the loader at run time, so a machine without a GPU still builds and runs it.
+pkgs=(cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev libhiredis-dev libvulkan-dev glslc)
 if [ "$mode" = test ]; then
   # clang (+ compiler-rt) for libFuzzer targets; python3-numpy/torch are used by the
   # benchmarks only, which `make bench` installs.
   # redis-server: test_kv starts its own on a loopback port.
-  pkgs+=(clang libclang-rt-14-dev python3-numpy redis-server libhiredis-dev)
+  # mesa-vulkan-drivers (lavapipe): the Vulkan tests run on the CPU; vulkan-validationlayers:
+  # they run once more under the Khronos validation layer.
+  pkgs+=(clang libclang-rt-14-dev python3-numpy redis-server libhiredis-dev mesa-vulkan-drivers vulkan-validationlayers)
 fi
 if [ "$mode" = bench ]; then
   pkgs+=(python3-numpy python3-torch)

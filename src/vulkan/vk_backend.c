@@ -76,8 +76,6 @@ bool stvk_geom_make(stvk_geom *g, int nops, const st_kview *const *views) {
  * op as unsupported on this backend (the op layer names the op and shapes). */
 #define WEAK __attribute__((weak))
 #define NOT_YET(what) st_err(ST_E_UNSUPPORTED, "vulkan: %s is not implemented on this backend", what)
-WEAK st_status stvk_copy(int dev, const st_kview *dst, const st_kview *src) { (void)dev, (void)dst, (void)src; return NOT_YET("copy"); }
-WEAK st_status stvk_fill(int dev, const st_kview *dst, double value) { (void)dev, (void)dst, (void)value; return NOT_YET("fill"); }
 WEAK st_status stvk_unary(int dev, st_op op, const st_kview *dst, const st_kview *x) { (void)dev, (void)op, (void)dst, (void)x; return NOT_YET(st_op_table[op].name); }
 WEAK st_status stvk_binary(int dev, st_op op, const st_kview *dst, const st_kview *a, const st_kview *b) { (void)dev, (void)dst, (void)a, (void)b; return NOT_YET(st_op_table[op].name); }
 WEAK st_status stvk_where(int dev, const st_kview *dst, const st_kview *c, const st_kview *a, const st_kview *b) { (void)dev, (void)dst, (void)c, (void)a, (void)b; return NOT_YET("where"); }
