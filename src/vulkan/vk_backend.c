@@ -76,14 +76,6 @@ bool stvk_geom_make(stvk_geom *g, int nops, const st_kview *const *views) {
  * op as unsupported on this backend (the op layer names the op and shapes). */
 #define WEAK __attribute__((weak))
 #define NOT_YET(what) st_err(ST_E_UNSUPPORTED, "vulkan: %s is not implemented on this backend", what)
-WEAK st_status stvk_unary(int dev, st_op op, const st_kview *dst, const st_kview *x) { (void)dev, (void)op, (void)dst, (void)x; return NOT_YET(st_op_table[op].name); }
-WEAK st_status stvk_binary(int dev, st_op op, const st_kview *dst, const st_kview *a, const st_kview *b) { (void)dev, (void)dst, (void)a, (void)b; return NOT_YET(st_op_table[op].name); }
-WEAK st_status stvk_where(int dev, const st_kview *dst, const st_kview *c, const st_kview *a, const st_kview *b) { (void)dev, (void)dst, (void)c, (void)a, (void)b; return NOT_YET("where"); }
-WEAK st_status stvk_arange(int dev, const st_kview *dst, double start, double step) { (void)dev, (void)dst, (void)start, (void)step; return NOT_YET("arange"); }
-WEAK st_status stvk_random(int dev, st_op op, const st_kview *dst, uint64_t seed, uint64_t offset) { (void)dev, (void)op, (void)dst, (void)seed, (void)offset; return NOT_YET("random"); }
-WEAK st_status stvk_reduce(int dev, st_op op, const st_kview *dst, const st_kview *x, uint32_t m) { (void)dev, (void)dst, (void)x, (void)m; return NOT_YET(st_op_table[op].name); }
-WEAK st_status stvk_argmax(int dev, const st_kview *dst, const st_kview *x, int axis) { (void)dev, (void)dst, (void)x, (void)axis; return NOT_YET("argmax"); }
-WEAK st_status stvk_softmax(int dev, st_op op, const st_kview *dst, const st_kview *x, int dim) { (void)dev, (void)dst, (void)x, (void)dim; return NOT_YET(st_op_table[op].name); }
 WEAK st_status stvk_index_select(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx) { (void)dev, (void)dst, (void)x, (void)dim, (void)idx; return NOT_YET("index_select"); }
 WEAK st_status stvk_gather(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx) { (void)dev, (void)dst, (void)x, (void)dim, (void)idx; return NOT_YET("gather"); }
 WEAK st_status stvk_scatter(int dev, const st_kview *dst, int dim, const st_kview *idx, const st_kview *src, bool add) { (void)dev, (void)dst, (void)dim, (void)idx, (void)src, (void)add; return NOT_YET("scatter"); }
