@@ -20,9 +20,9 @@
 #define HOST_KEEP 32
 
 static size_t size_class(size_t n, int *e_out, int *j_out) {
-    if (n <= SMALL_CLASS) {
-        *e_out = 12;
-        *j_out = 0;
+    if (n <= SMALL_CLASS) { /* the slot the general rule gives 4096 (e 11, j 3): (12, 0) is 5120's */
+        *e_out = 11;
+        *j_out = 3;
         return SMALL_CLASS;
     }
     int e = 63 - __builtin_clzll((unsigned long long)(n - 1)); /* 2^e < n <= 2^(e+1) */
