@@ -179,7 +179,7 @@ static st_status load_fallback(void) {
     return ST_OK;
 }
 
-static char *rule_file_path(char *buf, size_t cap) {
+char *st_heur_rule_file_path(char *buf, size_t cap) {
     const char *f = st_env("SPIRAL_HEUR_FILE"), *home = st_env("ST_HOME"), *h = st_env("HOME");
     if (f) snprintf(buf, cap, "%s", f);
     else if (home) snprintf(buf, cap, "%s/heur.kdsl", home);
@@ -200,7 +200,7 @@ static st_status refresh(bool force) {
         }
     }
     char pbuf[4096];
-    const char *path = rule_file_path(pbuf, sizeof pbuf);
+    const char *path = st_heur_rule_file_path(pbuf, sizeof pbuf);
     file_id id = stat_file(path);
     if (st == ST_OK && (changed || !same_str(G.file.text, path) || !same_id(&G.fid, &id))) {
         st = load_file(path, &id);

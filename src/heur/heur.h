@@ -217,6 +217,9 @@ int st_heur_table_column(const st_heur_table *t, const char *field);
  * applies only when its .backend matches. A GPU backend calls this when it becomes the
  * device of the rank-K ops, next to st_heur_set_limits. Invalidates the cache. */
 void st_heur_set_backend(const char *name);
+/* The rule file's path: SPIRAL_HEUR_FILE, else $ST_HOME/heur.kdsl, else
+ * $HOME/.spiraltorch/heur.kdsl; NULL when none can be formed. */
+char *st_heur_rule_file_path(char *buf, size_t cap);
 /* Tests: replace the compiled-in tables (NULL restores them); invalidates the cache. */
 void st_heur_set_tables(const st_heur_table *topk, const st_heur_table *midk);
 

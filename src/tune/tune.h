@@ -16,6 +16,8 @@
 #include "backend/backend.h"
 #include "heur/heur.h"
 
+#include <stdatomic.h>
+
 #define ST_TUNE_SCHEMA "spiraltorch.tuner/1"
 #define ST_TUNE_MAX_SAMPLES 1000000 /* per kind, in one tuner.json */
 #define ST_TUNE_MAX_FILE (64u << 20) /* bytes of one tuner.json */
@@ -76,9 +78,12 @@ int st_tune_candidates(int kind, int field, int32_t *out);
 
 /* ---------------------------------------------------------------- self-rewrite (selfrewrite.c) */
 /* The cached ST_SELF_REWRITE flag: one relaxed load on the rank-K path. */
-extern int st_sr_flag; /* -1 unknown, 0 off, 1 on */
-int st_sr_enabled_slow(void);
-static inline bool st_sr_enabled(void) { return st_sr_flag == 0 ? false : st_sr_flag > 0 ? true : st_sr_enabled_slow(); }
+extern _Atomic int st_sr_flag; /* -1 not read yet, 0 off, 1 on */
+bool st_sr_enabled_slow(void);
+static inline bool st_sr_enabled(void) {
+    int f = atomic_load_explicit(&st_sr_flag, memory_order_relaxed);
+    return f == 0 ? false : f > 0 ? true : st_sr_enabled_slow();
+}
 /* Exploration: may replace v (a choice of kind for the shape) with a neighbouring
  * candidate; returns true when it did. */
 bool st_sr_explore(int kind, int64_t rows, int64_t cols, int64_t k, bool sg, int32_t *v);
@@ -89,7 +94,15 @@ st_status st_sr_observe(int kind, int64_t rows, int64_t cols, int64_t k, bool sg
 /* Analyse the observations now and rewrite the learned block when warranted (lock
  * held inside). *rewrote (may be NULL) says whether heur.kdsl changed. */
 st_status st_sr_analyze(bool *rewrote);
-/* Re-read the ST_SELF_REWRITE / ST_SR_* variables (tests; st_heur_reload calls it). */
+/* Paths in use (tests, messages): the rule file and observations.jsonl. */
+st_status st_sr_paths(char *rules, size_t rcap, char *obs, size_t ocap);
+/* Counters of this process. */
+typedef struct st_sr_stats {
+    long observed, explored, analyses, rewrites, rules_added, rules_expired, rules_dropped, bad_lines, published;
+} st_sr_stats;
+void st_sr_get_stats(st_sr_stats *out);
+/* Re-read the ST_SELF_REWRITE / ST_SR_* variables (they are read once, at the first
+ * rank-K call; tests change them and call this). */
 void st_sr_reconfigure(void);
 
 /* Test hooks: a clock (seconds since the epoch; NULL restores time()), and a point
