@@ -20,7 +20,7 @@
  * ends with a "# sr ts=.. kind=.. bucket=.. field=.. value=.." comment (its identity
  * and age) and its evidence. A rule for the same (kind, bucket, field) replaces the
  * older one; an identical one is not re-added. Rules older than ST_SR_EXPIRY_DAYS are
- * removed; the block keeps at most ST_SR_MAX_LINES rules (the oldest go first). A
+ * removed, and so are observations as old (they are not learned from again); the block keeps at most ST_SR_MAX_LINES rules (the oldest go first). A
  * rewrite that adds rules records "last-rewrite" in the block and starts the cooldown
  * (ST_SR_COOLDOWN_SEC): until it has passed, no rule is added (expiry still prunes).
  *
@@ -658,7 +658,8 @@ static st_status learn_group(const obs *os, const grp *g, const long *mem, long 
 }
 
 /* Learns from the observations into d (new rules appended with ts = now). */
-static st_status learn(const obs *os, long n, doc *d, int64_t now, int min_samples, double improve, int *added) {
+static st_status learn(const obs *os, long n, doc *d, int64_t now, int64_t horizon, int min_samples, double improve,
+                       int *added) {
     *added = 0;
     size_t cnt = (size_t)(n ? n : 1);
     grp *gs = st_malloc(cnt * sizeof *gs);
@@ -667,6 +668,8 @@ static st_status learn(const obs *os, long n, doc *d, int64_t now, int min_sampl
     st_status s = gs && gid && mem && tmp ? ST_OK : ST_E_OOM;
     long ng = 0;
     for (long i = 0; i < n && s == ST_OK; i++) {
+        gid[i] = -1;
+        if (os[i].ts < horizon) continue; /* as stale as an expired rule */
         long j = 0;
         while (j < ng && !in_group(&os[i], &gs[j])) j++;
         if (j == ng) gs[ng++] = (grp){os[i].kind, st_heur_bucket_of(os[i].sg, os[i].cols, os[i].k), -1};
@@ -761,7 +764,8 @@ st_status st_sr_analyze(bool *rewrote) {
     long nobs = 0;
     bool cool = d.last_rewrite > 0 && now - d.last_rewrite < cooldown;
     if (s == ST_OK) s = load_obs(path, max_obs, &os, &nobs); /* also keeps the file bounded */
-    if (s == ST_OK && !cool) s = learn(os, nobs, &d, now, min_samples, improve, &added);
+    int64_t horizon = expiry > 0 ? now - expiry * 86400 : INT64_MIN; /* older evidence is stale */
+    if (s == ST_OK && !cool) s = learn(os, nobs, &d, now, horizon, min_samples, improve, &added);
     if (s == ST_OK && d.nrules > max_lines) {
         sort_rules_by_ts(d.rules, d.nrules);
         dropped = d.nrules - (int)max_lines;
