@@ -66,7 +66,7 @@ static st_status gen_one(const st_tune_file *f, int kind, FILE *o, int *nrows) {
         while (j < nw && !same_bucket(w[j].b, b)) j++;
         if (j == nw) w[nw++] = (win){b, st_tune_bucket_winner(f, kind, b)};
     }
-    qsort(w, (size_t)nw, sizeof *w, cmp_win);
+    if (nw > 1) qsort(w, (size_t)nw, sizeof *w, cmp_win);
     char fields[256] = "";
     size_t fo = 0;
     for (int fi = 0; fi < ki->nfields; fi++)
