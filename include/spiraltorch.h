@@ -167,6 +167,21 @@ ST_API st_status st_device_sync(st_device dev);
 /* Whether tensors of dtype dt can live on dev (Vulkan: f32, i32, i64; CPU: all). */
 ST_API bool st_device_supports_dtype(st_device dev, st_dtype dt);
 
+/* Identity of a device, as recorded by the tuner (tuner.json "device", SPEC §5):
+ * strings are "" when the backend cannot tell; the limits are those the heuristics
+ * validate against (st_heur_get_limits) unless the backend reports its own. */
+typedef struct st_device_info {
+    char backend[16]; /* "cpu", "vulkan", ... */
+    char name[256];   /* "AMD EPYC 7B13", "NVIDIA H100 80GB HBM3" */
+    char vendor[128];
+    char driver[128];
+    int32_t subgroup_size; /* 0: no subgroups */
+    int32_t max_workgroup;
+    int64_t shared_mem;
+    bool subgroup; /* rank-K on this device asks the heuristics for subgroup kernels (sg) */
+} st_device_info;
+ST_API st_status st_device_get_info(st_device dev, st_device_info *out);
+
 /* Worker threads of the CPU backend (default: number of cores, or ST_NUM_THREADS). */
 ST_API void st_set_num_threads(int n);
 ST_API int st_get_num_threads(void);
@@ -456,6 +471,39 @@ typedef struct st_heur_source_info {
     char detail[384]; /* "not set", "3 statements", "<path>: 2 statements", "error: ...", ... */
 } st_heur_source_info;
 ST_API int st_heur_sources(st_heur_source_info *out, int cap);
+
+/* ---- tuner (SPEC §5; docs: README "Tuning", docs/env.md) */
+
+/* `spiral tune`: for each shape of a grid, the candidate values of every heuristic
+ * field (one table in src/tune/tuner.c, pruned to what the device accepts) are timed
+ * through the rank-K kernels on `dev` (warm-up runs, then `reps` timed runs with a
+ * device sync around each; the median is kept). The search is coordinate-wise: start
+ * from the fallback choice, sweep one field at a time keeping the others at the best
+ * so far, `passes` times. Every measured choice is a sample of tuner.json (schema
+ * "spiraltorch.tuner/1") with the device's identity. With ST_KV_BROADCAST=1 and
+ * REDIS_URL, each shape's winner is also published to Redis. */
+typedef struct st_tune_progress {
+    int done, total;     /* measurements */
+    double elapsed_s;
+    double eta_s;        /* estimated time remaining (< 0: unknown yet) */
+    const char *kind;    /* "topk", "midk" */
+    int64_t rows, cols, k; /* the shape being measured */
+} st_tune_progress;
+typedef void (*st_tune_progress_fn)(const st_tune_progress *p, void *user);
+
+typedef struct st_tune_options {
+    bool quick;       /* the small grid (a few shapes, small sizes) */
+    int reps;         /* timed runs per candidate (default 5; quick 3) */
+    int warmup;       /* untimed runs before them (default 1) */
+    int passes;       /* coordinate sweeps (default 2; quick 1) */
+    const char *grid; /* NULL: the built-in grid; else "topk:RxCxK,midk:RxCxK,..." */
+    st_tune_progress_fn progress; /* may be NULL */
+    void *user;
+} st_tune_options;
+ST_API void st_tune_options_init(st_tune_options *o);
+/* Tune on dev and write `path` (atomically). ST_E_INVALID_ARG on a bad grid or
+ * option (message names it), ST_E_DEVICE / ST_E_IO / ST_E_OOM otherwise. */
+ST_API st_status st_tune_run(st_device dev, const st_tune_options *o, const char *path);
 
 /* ---- autograd */
 

@@ -95,7 +95,15 @@ typedef struct st_backend {
      * heuristics (st_heur_choose / st_heur_choose_midk) and every field is honoured. */
     st_status (*rankk)(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x,
                        int64_t k, const st_rankk_params *p);
+    /* Identity for the tuner (st_device_get_info): name, vendor, driver and, when the
+     * backend knows them, its limits (0 = not known; the heuristics' limits are used). */
+    st_status (*identify)(int dev, st_device_info *out);
 } st_backend;
+
+/* Whether rank-K on this backend asks the heuristics for subgroup kernels (the sg
+ * argument of st_heur_choose): one place (src/ops/rankk.c), shared by the op, the
+ * tuner and self-rewrite. */
+bool st_rankk_uses_subgroup(const st_backend *be, int dev);
 
 /* Registry: the compiled-in backend of a kind, or NULL. */
 const st_backend *st_backend_get(st_backend_kind kind);

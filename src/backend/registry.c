@@ -217,3 +217,21 @@ st_status st_device_sync(st_device dev) {
     if (!be) return st_err(ST_E_DEVICE, "backend '%s' is not compiled in", st_backend_name(dev.kind));
     return be->sync(dev.index);
 }
+
+st_status st_device_get_info(st_device dev, st_device_info *out) {
+    if (!out) return st_err(ST_E_INVALID_ARG, "st_device_get_info: out is NULL");
+    memset(out, 0, sizeof *out);
+    const st_backend *be = st_backend_get(dev.kind);
+    if (!be) return st_err(ST_E_DEVICE, "backend '%s' is not compiled in", st_backend_name(dev.kind));
+    snprintf(out->backend, sizeof out->backend, "%s", be->name);
+    st_status s = be->identify ? be->identify(dev.index, out) : be->describe(dev.index, out->name, sizeof out->name);
+    if (s != ST_OK) return s;
+    snprintf(out->backend, sizeof out->backend, "%s", be->name);
+    st_heur_limits lim;
+    st_heur_get_limits(&lim);
+    if (!be->identify) out->subgroup_size = lim.subgroup_size; /* else the backend's word (0: none) */
+    if (out->max_workgroup <= 0) out->max_workgroup = lim.max_workgroup;
+    if (out->shared_mem <= 0) out->shared_mem = lim.shared_mem;
+    out->subgroup = st_rankk_uses_subgroup(be, dev.index);
+    return ST_OK;
+}

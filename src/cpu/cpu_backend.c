@@ -63,6 +63,29 @@ static st_status cpu_describe(int dev, char *buf, size_t cap) {
     return ST_OK;
 }
 
+/* Identity for the tuner: the model name, the vendor id of /proc/cpuinfo, and what
+ * the kernels run on (threads, BLAS). No subgroups. */
+static st_status cpu_identify(int dev, st_device_info *out) {
+    if (dev != 0) return st_err(ST_E_DEVICE, "cpu: device index %d out of range (1 device)", dev);
+    cpu_model(out->name, sizeof out->name);
+    snprintf(out->vendor, sizeof out->vendor, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        char *c = strchr(line, ':');
+        if (strncmp(line, "vendor_id", 9) == 0 && c) {
+            c += 1 + strspn(c + 1, " \t");
+            c[strcspn(c, "\n")] = 0;
+            snprintf(out->vendor, sizeof out->vendor, "%s", c);
+            break;
+        }
+    }
+    if (f) fclose(f);
+    snprintf(out->driver, sizeof out->driver, "libspiraltorch %s, %d thread(s), OpenBLAS", st_version(), st_cpu_threads());
+    out->subgroup_size = 0;
+    return ST_OK;
+}
+
 static st_status cpu_sync(int dev) {
     (void)dev;
     return ST_OK;
@@ -264,4 +287,5 @@ const st_backend st_cpu_backend = {
     .arange = st_cpu_arange,
     .random = st_cpu_random,
     .rankk = st_cpu_rankk,
+    .identify = cpu_identify,
 };

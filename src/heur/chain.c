@@ -66,8 +66,10 @@ static struct {
     const st_heur_table *tables[HK_NKINDS];
     st_heur_remote remote;
     bool has_remote;
+    char backend[16]; /* the device backend tables must match (st_heur_set_backend) */
 } G = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .lim = {1024, 32, 65536},
+       .backend = "cpu",
        .tables = {&st_heur_topk_generated, &st_heur_midk_generated}};
 
 static _Atomic uint64_t g_gen = 1;
@@ -177,7 +179,7 @@ static st_status load_fallback(void) {
     return ST_OK;
 }
 
-static char *rule_file_path(char *buf, size_t cap) {
+char *st_heur_rule_file_path(char *buf, size_t cap) {
     const char *f = st_env("SPIRAL_HEUR_FILE"), *home = st_env("ST_HOME"), *h = st_env("HOME");
     if (f) snprintf(buf, cap, "%s", f);
     else if (home) snprintf(buf, cap, "%s/heur.kdsl", home);
@@ -198,7 +200,7 @@ static st_status refresh(bool force) {
         }
     }
     char pbuf[4096];
-    const char *path = rule_file_path(pbuf, sizeof pbuf);
+    const char *path = st_heur_rule_file_path(pbuf, sizeof pbuf);
     file_id id = stat_file(path);
     if (st == ST_OK && (changed || !same_str(G.file.text, path) || !same_id(&G.fid, &id))) {
         st = load_file(path, &id);
@@ -344,8 +346,13 @@ static uint32_t from_remote(int kind, int64_t r, int64_t c, int64_t k, const hk_
     return open;
 }
 
+static bool table_applies(const st_heur_table *t) {
+    return !t->backend || !t->backend[0] || !strcmp(t->backend, G.backend);
+}
+
 static uint32_t from_table(int kind, int64_t c, int64_t k, const hk_shape *s, uint32_t open, chain_out *o) {
     const st_heur_table *t = G.tables[kind];
+    if (!table_applies(t)) return open;
     const st_heur_table_row *row = st_heur_table_find(t, st_heur_bucket_of(s->sg, c, k));
     if (!row) return open;
     for (int f = 0; f < hk_kinds[kind].nfields; f++) {
@@ -571,6 +578,24 @@ void st_heur_get_limits(st_heur_limits *out) {
     pthread_mutex_unlock(&G.mu);
 }
 
+void st_heur_set_backend(const char *name) {
+    pthread_mutex_lock(&G.mu);
+    snprintf(G.backend, sizeof G.backend, "%s", name && name[0] ? name : "cpu");
+    bump();
+    pthread_mutex_unlock(&G.mu);
+}
+
+void st_heur_fallback_values(int kind, int64_t rows, int64_t cols, int64_t k, bool sg, int32_t *v) {
+    pthread_mutex_lock(&G.mu);
+    (void)load_fallback(); /* on out of memory: the fields' minimum values, adjusted */
+    hk_shape s;
+    hk_shape_make(&s, rows, cols, k, sg, &G.lim);
+    chain_out o = {0};
+    from_fallback(kind, &s, (1u << hk_kinds[kind].nfields) - 1, &o);
+    pthread_mutex_unlock(&G.mu);
+    memcpy(v, o.v, sizeof(int32_t) * (size_t)hk_kinds[kind].nfields);
+}
+
 void st_heur_set_tables(const st_heur_table *topk, const st_heur_table *midk) {
     pthread_mutex_lock(&G.mu);
     G.tables[ST_HEUR_TOPK] = topk ? topk : &st_heur_topk_generated;
@@ -623,9 +648,12 @@ static void describe_rest(st_heur_source_info *si) {
     }
     si[1] = (st_heur_source_info){ST_HEUR_SRC_TABLE, "table", false, ""};
     int nt = G.tables[0]->n, nm = G.tables[1]->n;
-    si[1].active = nt > 0 || nm > 0;
-    snprintf(si[1].detail, sizeof si[1].detail, "generated: topk %d bucket%s, midk %d bucket%s%s", nt,
-             nt == 1 ? "" : "s", nm, nm == 1 ? "" : "s", si[1].active ? "" : " (empty)");
+    bool ok = table_applies(G.tables[0]) && table_applies(G.tables[1]);
+    const char *tb = G.tables[0]->n ? G.tables[0]->backend : G.tables[1]->backend;
+    si[1].active = ok && (nt > 0 || nm > 0);
+    snprintf(si[1].detail, sizeof si[1].detail, "generated: topk %d bucket%s, midk %d bucket%s%s%s%s%s", nt,
+             nt == 1 ? "" : "s", nm, nm == 1 ? "" : "s", nt || nm ? "" : " (empty)", tb && tb[0] ? ", tuned on " : "",
+             tb && tb[0] ? tb : "", ok ? "" : " (not used: the device backend differs)");
     si[2] = (st_heur_source_info){ST_HEUR_SRC_FALLBACK, "fallback", true, "built-in formulas"};
 }
 

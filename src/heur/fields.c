@@ -86,3 +86,16 @@ void hk_field_store(int kind, int field, void *choice, int32_t v) {
         memcpy(p, &v, sizeof v);
     }
 }
+
+int32_t hk_field_load(int kind, int field, const void *choice) {
+    const hk_field *f = &hk_kinds[kind].fields[field];
+    const char *p = (const char *)choice + f->offset;
+    if (f->is_bool) {
+        bool b;
+        memcpy(&b, p, sizeof b);
+        return b ? 1 : 0;
+    }
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}

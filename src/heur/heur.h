@@ -57,6 +57,8 @@ int hk_field_index(int kind, const char *name, size_t len); /* -1 when unknown *
 bool hk_field_valid(int kind, int field, double v, const st_heur_limits *lim, bool sg, char *why, size_t cap);
 /* Store v (already valid) into the public struct. */
 void hk_field_store(int kind, int field, void *choice, int32_t v);
+/* Read a field back from the public struct (bools as 0/1). */
+int32_t hk_field_load(int kind, int field, const void *choice);
 
 /* ---------------------------------------------------------------- variables */
 enum { HK_V_R, HK_V_C, HK_V_K, HK_V_SG, HK_V_SGSIZE, HK_V_MAXWG, HK_V_SMEM, HK_NVARS };
@@ -190,6 +192,11 @@ typedef struct st_heur_table {
     const char *origin; /* device / tuner run the table came from ("" when empty) */
     int n;
     const st_heur_table_row *rows; /* NULL when n == 0 */
+    /* Last, so that positional initialisers {fields, origin, n, rows} still work.
+     * Backend the table was tuned on ("cpu", "vulkan", ...): the chain uses the table
+     * only while its device backend (st_heur_set_backend) is the same, so a CPU-tuned
+     * table never steers a GPU and the other way round. NULL or "": any backend. */
+    const char *backend;
 } st_heur_table;
 
 extern const st_heur_table st_heur_topk_generated; /* table_topk_generated.c */
@@ -206,6 +213,13 @@ uint8_t st_heur_ceil_log2(int64_t x); /* 0 for x <= 1 */
 const st_heur_table_row *st_heur_table_find(const st_heur_table *t, st_heur_bucket b);
 /* Column of `field` in t, -1 when the table lacks it. */
 int st_heur_table_column(const st_heur_table *t, const char *field);
+/* The backend whose device the chain chooses for (default "cpu"): a generated table
+ * applies only when its .backend matches. A GPU backend calls this when it becomes the
+ * device of the rank-K ops, next to st_heur_set_limits. Invalidates the cache. */
+void st_heur_set_backend(const char *name);
+/* The rule file's path: SPIRAL_HEUR_FILE, else $ST_HOME/heur.kdsl, else
+ * $HOME/.spiraltorch/heur.kdsl; NULL when none can be formed. */
+char *st_heur_rule_file_path(char *buf, size_t cap);
 /* Tests: replace the compiled-in tables (NULL restores them); invalidates the cache. */
 void st_heur_set_tables(const st_heur_table *topk, const st_heur_table *midk);
 

@@ -8,13 +8,15 @@
  *         {1, 16, 15, {256, 4096, 1}},
  *     };
  *     const st_heur_table st_heur_midk_generated = {
- *         .fields = "wg,tile,u2", .origin = "<device> <tuner.json time>", .n = 1, .rows = rows};
+ *         .fields = "wg,tile,u2", .origin = "<device> <tuner.json time>",
+ *         .backend = "cpu", .n = 1, .rows = rows};
  */
 #include "heur/heur.h"
 
 const st_heur_table st_heur_midk_generated = {
     .fields = "wg,tile,u2",
     .origin = "",
+    .backend = "",
     .n = 0,
     .rows = NULL,
 };

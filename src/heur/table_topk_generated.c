@@ -8,13 +8,15 @@
  *         {1, 16, 10, {1, 256, 32, 8192}},
  *     };
  *     const st_heur_table st_heur_topk_generated = {
- *         .fields = "u2,wg,kl,ch", .origin = "<device> <tuner.json time>", .n = 1, .rows = rows};
+ *         .fields = "u2,wg,kl,ch", .origin = "<device> <tuner.json time>",
+ *         .backend = "cpu", .n = 1, .rows = rows};
  */
 #include "heur/heur.h"
 
 const st_heur_table st_heur_topk_generated = {
     .fields = "u2,wg,kl,ch",
     .origin = "",
+    .backend = "",
     .n = 0,
     .rows = NULL,
 };

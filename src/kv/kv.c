@@ -18,6 +18,7 @@
  * - Memory of our own is static; hiredis allocates with its own allocator.
  */
 #include "kv/kv.h"
+#include "core/json.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -50,59 +51,16 @@ static int64_t now_ms(void) {
 }
 
 /* ---------------------------------------------------------------- value parsing */
-typedef struct jp {
-    const char *s, *e;
-} jp;
-
-static void jws(jp *p) {
-    while (p->s < p->e && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')) p->s++;
-}
-static bool jlit(jp *p, char c) {
-    jws(p);
-    if (p->s < p->e && *p->s == c) {
-        p->s++;
-        return true;
-    }
-    return false;
-}
-/* A string without escapes other than \" \\ \/ ; printable ASCII only. */
-static bool jstr(jp *p, char *out, size_t cap) {
-    if (!jlit(p, '"')) return false;
-    size_t n = 0;
-    while (p->s < p->e && *p->s != '"') {
-        char c = *p->s++;
-        if (c == '\\') {
-            if (p->s >= p->e || !strchr("\"\\/", *p->s)) return false;
-            c = *p->s++;
-        }
-        if ((unsigned char)c < 32 || (unsigned char)c >= 127 || n + 1 >= cap) return false;
-        out[n++] = c;
-    }
-    if (p->s >= p->e) return false;
-    p->s++;
-    out[n] = '\0';
-    return true;
-}
-static bool jnum(jp *p, double *v) {
-    jws(p);
-    if (p->e - p->s >= 4 && !memcmp(p->s, "true", 4)) return p->s += 4, *v = 1, true;
-    if (p->e - p->s >= 5 && !memcmp(p->s, "false", 5)) return p->s += 5, *v = 0, true;
-    char buf[40];
-    size_t n = 0;
-    while (p->s + n < p->e && n < sizeof buf - 1 && strchr("0123456789+-.eE", p->s[n])) n++;
-    if (n == 0 || n >= sizeof buf - 1) return false;
-    memcpy(buf, p->s, n);
-    buf[n] = '\0';
-    char *end;
-    *v = strtod(buf, &end);
-    if (end != buf + n || !isfinite(*v)) return false;
-    p->s += n;
-    return true;
-}
+/* The strict pull reader of src/core/json.h (shared with tuner.json). */
+typedef st_json jp;
+static bool jlit(jp *p, char c) { return st_json_lit(p, c); }
+static bool jstr(jp *p, char *out, size_t cap) { return st_json_str(p, out, cap, true); }
+static bool jnum(jp *p, double *v) { return st_json_num(p, v, true); }
 
 bool st_kv_parse_value(const char *s, size_t n, int kind, const st_heur_limits *lim, bool sg, int32_t *vals,
                         uint32_t *have, double *median, char *why, size_t cap) {
-    jp p = {s, s + n};
+    jp p;
+    st_json_init(&p, s, n);
     enum { K_V = 1, K_CHOICE = 2, K_MED = 4, K_SAMP = 8, K_ORIGIN = 16, K_TS = 32 };
     unsigned seen = 0;
     double ver = 0, samples = 0;
@@ -159,8 +117,7 @@ bool st_kv_parse_value(const char *s, size_t n, int kind, const st_heur_limits *
         }
     } while (jlit(&p, ','));
     if (!jlit(&p, '}')) return snprintf(why, cap, "malformed JSON"), false;
-    jws(&p);
-    if (p.s != p.e) return snprintf(why, cap, "junk after the JSON object"), false;
+    if (!st_json_end(&p)) return snprintf(why, cap, "junk after the JSON object"), false;
     if (!(seen & K_V) || ver != 1) return snprintf(why, cap, "schema version 'v' is not 1"), false;
     if (!(seen & K_CHOICE) || !h) return snprintf(why, cap, "no 'choice' fields"), false;
     if (!(seen & K_MED) || !(*median >= 0) || *median > 1e9) return snprintf(why, cap, "bad or missing 'median_ms'"), false;

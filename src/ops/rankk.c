@@ -6,14 +6,78 @@
  * subgroup kernels (backend entry subgroup_size; the CPU: no). Tests and the tuner can bypass the chain with
  * st_rankk_with_params (internal).
  *
+ * Self-rewrite (SPEC §6, src/tune/selfrewrite.c): when ST_SELF_REWRITE=1, st_rankk_ex
+ * may explore a neighbouring candidate, times the call (device sync before and after)
+ * and records an observation. When it is unset the whole hook is one load of a cached
+ * flag (st_sr_enabled()).
+ *
  * Autograd (ctx layout): ctx.op = ST_OP_TOPK/BOTTOMK/MIDK, inputs = {x, indices (i64
  * or i32)}, iargs[0] = k. Backward: scatter-add of the values' gradient into zeros of
  * x's shape at the indices along the last axis.
  */
 #include "op_common.h"
 
+#include <pthread.h>
+
+#include "heur/heur.h"
+#include "tune/tune.h"
+
+#include <time.h>
+
 static const char *kind_name(st_rankk_kind kind) {
     return kind == ST_TOPK ? "topk" : kind == ST_BOTTOMK ? "bottomk" : "midk";
+}
+
+bool st_rankk_uses_subgroup(const st_backend *be, int dev) {
+    /* The CPU kernels have no subgroups; a GPU backend reports its subgroup size (then
+     * the sg buckets of the tables and rules apply). */
+    return be && be->subgroup_size && be->subgroup_size(dev) > 0;
+}
+
+void st_rankk_params_from_values(int kind, const int32_t *v, st_rankk_params *p) {
+    memset(p, 0, sizeof *p);
+    if (kind == ST_HEUR_MIDK) {
+        st_heur_midk_choice c;
+        for (int f = 0; f < hk_kinds[kind].nfields; f++) hk_field_store(kind, f, &c, v[f]);
+        p->wg = c.wg;
+        p->tile = c.tile;
+        p->u2 = c.u2;
+        p->algo = ST_RANKK_ALGO_RADIX;
+        return;
+    }
+    st_heur_choice c;
+    for (int f = 0; f < hk_kinds[kind].nfields; f++) hk_field_store(kind, f, &c, v[f]);
+    p->u2 = c.u2;
+    p->wg = c.wg;
+    p->kl = c.kl;
+    p->ch = c.ch;
+    p->algo = c.algo;
+    p->est = c.est;
+}
+
+/* The heuristics validate against one device's limits and use only tables tuned on its
+ * backend: when a rank-K call runs on another device than the last one, hand the chain
+ * that device's identity (a change invalidates the chain's cache; alternating devices
+ * then pay a chain walk per switch, not per call). */
+static void heur_follow_device(const st_backend *be, int dev) {
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static const st_backend *last_be;
+    static int last_dev = -1;
+    pthread_mutex_lock(&mu);
+    if (be != last_be || dev != last_dev) {
+        st_device_info info;
+        memset(&info, 0, sizeof info);
+        if (be->kind != ST_BACKEND_CPU && be->identify && be->identify(dev, &info) == ST_OK && info.max_workgroup > 0) {
+            st_heur_limits lim = {info.max_workgroup, info.subgroup_size, info.shared_mem};
+            st_heur_set_limits(&lim);
+        } else if (last_be && last_be->kind != ST_BACKEND_CPU) {
+            st_heur_set_limits(NULL); /* back from a GPU: the default limits */
+        }
+        st_heur_set_backend(be->name);
+        last_be = be;
+        last_dev = dev;
+    }
+    pthread_mutex_unlock(&mu);
 }
 
 /* Heuristic parameters for this call. */
@@ -100,17 +164,54 @@ st_status st_rankk_with_params(st_tensor *x, st_rankk_kind kind, int64_t k, st_d
     return ST_OK;
 }
 
+static double mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* The self-rewrite path: the chain's choice (or a neighbour, when exploring), timed
+ * between two device syncs, then recorded. Observation failures are logged, never
+ * returned: learning must not break the op. */
+static st_status observed(st_tensor *x, st_rankk_kind kind, int64_t rows, int64_t n, int64_t k, bool sg,
+                          st_dtype index_dtype, st_tensor **values, st_tensor **indices) {
+    int hk = kind == ST_MIDK ? ST_HEUR_MIDK : ST_HEUR_TOPK;
+    int32_t v[ST_HEUR_MAX_FIELDS] = {0};
+    union {
+        st_heur_choice t;
+        st_heur_midk_choice m;
+    } c;
+    st_status s = hk == ST_HEUR_MIDK ? st_heur_choose_midk(rows, n, k, sg, &c.m) : st_heur_choose(rows, n, k, sg, &c.t);
+    if (s != ST_OK) return s;
+    for (int f = 0; f < hk_kinds[hk].nfields; f++) v[f] = hk_field_load(hk, f, &c);
+    bool explored = st_sr_explore(hk, rows, n, k, sg, v);
+    st_rankk_params p;
+    st_rankk_params_from_values(hk, v, &p);
+    st_device dev = st_tensor_device(x);
+    if ((s = st_device_sync(dev)) != ST_OK) return s;
+    double t0 = mono_ms();
+    s = st_rankk_with_params(x, kind, k, index_dtype, &p, values, indices);
+    if (s != ST_OK) return s;
+    if (st_device_sync(dev) != ST_OK) return ST_OK; /* the result stands; nothing to learn */
+    double ms = mono_ms() - t0;
+    if (st_sr_observe(hk, rows, n, k, sg, v, ms, explored) != ST_OK)
+        st_logf(ST_LOG_WARN, "self-rewrite: observation not recorded: %s", st_last_error());
+    st_clear_error();
+    return ST_OK;
+}
+
 st_status st_rankk_ex(st_tensor *x, st_rankk_kind kind, int64_t k, st_dtype index_dtype, st_tensor **values,
                       st_tensor **indices) {
     if (!x) return st_err(ST_E_INVALID_ARG, "%s: argument 'x' is NULL", kind_name(kind));
     if ((unsigned)kind > ST_MIDK) return st_err(ST_E_INVALID_ARG, "rank-K: kind %d is not TopK/BottomK/MidK", (int)kind);
     int64_t n = x->ndim ? x->shape[x->ndim - 1] : 0;
     int64_t rows = n ? st_numel(x) / n : 0;
-    const st_backend *be = st_tensor_backend(x);
-    bool sg = be->subgroup_size && be->subgroup_size(x->storage->dev_index) > 0;
+    bool sg = st_rankk_uses_subgroup(st_tensor_backend(x), x->storage->dev_index);
+    heur_follow_device(st_tensor_backend(x), x->storage->dev_index);
     st_rankk_params p;
     st_status s = st_rankk_params_for(kind, rows, n, k < 0 ? 0 : k, sg, &p);
     if (s != ST_OK) return s;
+    if (st_sr_enabled() && k >= 0 && k <= n) return observed(x, kind, rows, n, k, sg, index_dtype, values, indices);
     return st_rankk_with_params(x, kind, k, index_dtype, &p, values, indices);
 }
 

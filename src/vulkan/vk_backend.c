@@ -28,6 +28,18 @@ static bool vk_auto_eligible(int dev, char *why, size_t cap) {
     return true;
 }
 
+static st_status vk_identify(int dev, st_device_info *out) {
+    const stvk_caps *c = stvk_caps_of(dev);
+    if (!c) return st_last_status();
+    snprintf(out->name, sizeof out->name, "%s", c->name);
+    snprintf(out->vendor, sizeof out->vendor, "%s", c->vendor);
+    snprintf(out->driver, sizeof out->driver, "%s", c->driver);
+    out->subgroup_size = (int32_t)c->subgroup_size;
+    out->max_workgroup = (int32_t)c->max_wg_invocations;
+    out->shared_mem = c->shared_mem;
+    return ST_OK;
+}
+
 static bool vk_dtype_supported(int dev, st_dtype dt) {
     (void)dev;
     return dt == ST_F32 || dt == ST_I32 || dt == ST_I64;
@@ -76,10 +88,6 @@ bool stvk_geom_make(stvk_geom *g, int nops, const st_kview *const *views) {
  * op as unsupported on this backend (the op layer names the op and shapes). */
 #define WEAK __attribute__((weak))
 #define NOT_YET(what) st_err(ST_E_UNSUPPORTED, "vulkan: %s is not implemented on this backend", what)
-WEAK st_status stvk_index_select(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx) { (void)dev, (void)dst, (void)x, (void)dim, (void)idx; return NOT_YET("index_select"); }
-WEAK st_status stvk_gather(int dev, const st_kview *dst, const st_kview *x, int dim, const st_kview *idx) { (void)dev, (void)dst, (void)x, (void)dim, (void)idx; return NOT_YET("gather"); }
-WEAK st_status stvk_scatter(int dev, const st_kview *dst, int dim, const st_kview *idx, const st_kview *src, bool add) { (void)dev, (void)dst, (void)dim, (void)idx, (void)src, (void)add; return NOT_YET("scatter"); }
-WEAK st_status stvk_rankk(int dev, st_rank_mode mode, const st_kview *vals, const st_kview *idx, const st_kview *x, int64_t k, const st_rankk_params *p) { (void)dev, (void)mode, (void)vals, (void)idx, (void)x, (void)k, (void)p; return NOT_YET("rank-K"); }
 
 const st_backend st_vulkan_backend = {
     .name = "vulkan",
@@ -90,6 +98,7 @@ const st_backend st_vulkan_backend = {
     .subgroup_size = vk_subgroup_size,
     .dtype_supported = vk_dtype_supported,
     .auto_eligible = vk_auto_eligible,
+    .identify = vk_identify,
     .buf_alloc = stvk_buf_alloc,
     .buf_free = stvk_buf_free,
     .write = stvk_write,

@@ -115,7 +115,7 @@ TEST(priority_chain_per_field) {
     setenv("SPIRAL_HEUR_K", "wg: 64; kl: 2", 1);
     setenv("SPIRAL_HEUR_K_LAB", "wg: 512", 1);
     static const st_heur_table_row rows[] = {{0, 4, 1, {0, 16, 64, 77}}};
-    static const st_heur_table tab = {"u2,wg,kl,ch", "test", 1, rows};
+    static const st_heur_table tab = {"u2,wg,kl,ch", "test", 1, rows, ""};
     st_heur_set_tables(&tab, NULL);
     char where[600];
     snprintf(where, sizeof where, "%s:3", path);
