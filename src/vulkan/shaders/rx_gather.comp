@@ -1,0 +1,103 @@
+// rx_gather.comp — after the pick of level pc.level, rows flagged F_GATHER (their target
+// buckets hold <= cap elements in all) copy those elements' (score, column) into their
+// slice of the gather buffer (pc.buf scores, pc.buf2 columns; row r at r*cap), in no
+// particular order; RowState.gcount counts them. Groups: rows * nchunk.
+// With pc.out0 != 0 (two-pass compaction ahead) it also adds, per compaction tile of
+// pc.tile columns, the elements that are strictly inside the window already by their
+// prefix (between the two buckets) to the tile counts (u32 x4 [rows][ntiles]): with
+// rx_resolve's counts of the gathered elements, rx_count can skip the row.
+#version 460
+#include "common.glsl"
+#include "rx_common.glsl"
+layout(local_size_x_id = 0) in;
+#ifdef RX_SG
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+
+shared KT g_pre[2];
+shared uint g_on, g_sum;
+
+void main() {
+    uint g = group_linear();
+    if (g >= pc.rows * pc.nchunk) return;
+    uint row = g / pc.nchunk, c = g - row * pc.nchunk;
+    if (!row_on(row)) return;
+    States S = States(pc.st);
+    uint t = gl_LocalInvocationID.x;
+    if (t == 0u) {
+        g_on = S.r[row].flags & F_GATHER;
+        g_pre[0] = KT(S.r[row].pre[(pc.opts & OPT_MID) != 0u ? 0u : 1u]);
+        g_pre[1] = KT(S.r[row].pre[1]);
+        g_sum = 0u;
+    }
+    barrier();
+    if (g_on == 0u) return;
+    KT pm = mask_from(lvl_shift(pc.level)), p0 = g_pre[0], p1 = g_pre[1];
+    bool mid = (pc.opts & OPT_MID) != 0u;
+    TBuf xb = row_x(row);
+    KBuf gk = KBuf(pc.buf + uint64_t(row) * pc.cap * (KW / 8u));
+    U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
+    uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
+    bool counting = pc.out0 != 0ul;
+    for (uint a = c0; a < c1;) {
+        uint b = counting ? min(c1, (a / pc.tile + 1u) * pc.tile) : c1;
+        uint strict = 0u; // elements strictly inside the window already at this prefix
+#ifdef RX_SG
+        // whole subgroups iterate together: the append is one atomic per subgroup
+        uint steps = (b - a + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
+        for (uint it = 0u; it < steps; it++) {
+            uint i = a + it * gl_WorkGroupSize.x + t;
+            KT s = KT(0);
+            bool m = false;
+            if (i < b) {
+                s = score_of(xb.v[i]);
+                KT q = s & pm;
+                m = q == p0 || q == p1;
+                strict += (mid ? (q < p0 && q > p1) : q > p1) ? 1u : 0u;
+            }
+            uvec4 bal = subgroupBallot(m);
+            uint cnt = subgroupBallotBitCount(bal);
+            if (cnt == 0u) continue;
+            uint base = 0u;
+            if (subgroupElect()) base = atomicAdd(S.r[row].gcount, cnt);
+            base = subgroupBroadcastFirst(base);
+            if (m) {
+                uint slot = base + subgroupBallotExclusiveBitCount(bal);
+                if (slot < pc.cap) {
+                    gk.v[slot] = s;
+                    gc.v[slot] = i;
+                }
+            }
+        }
+#else
+        for (uint i = a + t; i < b; i += gl_WorkGroupSize.x) {
+            KT s = score_of(xb.v[i]);
+            KT q = s & pm;
+            strict += (mid ? (q < p0 && q > p1) : q > p1) ? 1u : 0u;
+            if (q == p0 || q == p1) {
+                uint slot = atomicAdd(S.r[row].gcount, 1u);
+                if (slot >= pc.cap) continue;
+                gk.v[slot] = s;
+                gc.v[slot] = i;
+            }
+        }
+#endif
+        if (counting) { // this tile's strict count, added to the row's tile counts
+#ifdef RX_SG
+            strict = subgroupAdd(strict);
+            if (subgroupElect() && strict != 0u) atomicAdd(g_sum, strict);
+#else
+            if (strict != 0u) atomicAdd(g_sum, strict);
+#endif
+            barrier();
+            if (t == 0u) {
+                if (g_sum != 0u) atomicAdd(U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + a / pc.tile) * 16ul).v[0], g_sum);
+                g_sum = 0u;
+            }
+            barrier();
+        }
+        a = b;
+    }
+}

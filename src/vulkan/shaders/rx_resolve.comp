@@ -1,0 +1,53 @@
+// rx_resolve.comp — rows gathered at level pc.level finish their radix select over the
+// gathered elements (levels pc.level+1 ...), in one workgroup: every digit of each
+// target's score, and its occurrence index. Sets F_DONE. With pc.out0 != 0 it then adds
+// the gathered elements' (strict, ==A, ==B) to the tile counts rx_gather began, and sets
+// F_COUNTED. Groups: rows.
+#version 460
+#include "common.glsl"
+#include "rx_common.glsl"
+layout(local_size_x_id = 0) in;
+#include "rx_scan.glsl"
+#include "rx_radix.glsl"
+
+void main() {
+    uint row = group_linear();
+    if (row >= pc.rows || !row_on(row)) return;
+    uint t = gl_LocalInvocationID.x;
+    if (t == 0u) state_load(row, 1u);
+    barrier();
+    if ((s_flags & F_GATHER) == 0u) return;
+    uint cnt = s_gcount;
+    KBuf gk = KBuf(pc.buf + uint64_t(row) * pc.cap * (KW / 8u));
+    for (uint L = pc.level + 1u; L < NLEV; L++) {
+        hist_clear();
+        barrier();
+        KT pm = mask_from(lvl_hi(L));
+        bool two = two_hists();
+        KT p0 = s_pre[first_slot()], p1 = s_pre[1];
+        for (uint i = t; i < cnt; i += gl_WorkGroupSize.x) hist_add(gk.v[i], pm, p0, p1, two, L);
+        barrier();
+        pick(L);
+    }
+    if (pc.out0 != 0ul) { // the gathered elements' share of the tile counts
+        Thr th;
+        th.has_a = first_slot() == 0u;
+        th.sa = s_pre[0];
+        th.sb = s_pre[1];
+        th.oa = s_rank[0];
+        th.ob = s_rank[1];
+        th.same = th.has_a && th.sa == th.sb;
+        U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
+        for (uint i = t; i < cnt; i += gl_WorkGroupSize.x) {
+            uvec3 e = classify(th, gk.v[i]);
+            U32Buf tc = U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + gc.v[i] / pc.tile) * 16ul);
+            if (e.x != 0u) atomicAdd(tc.v[0], 1u);
+            if (e.y != 0u) atomicAdd(tc.v[1], 1u);
+            if (e.z != 0u) atomicAdd(tc.v[2], 1u);
+        }
+    }
+    if (t == 0u) {
+        s_flags = F_DONE | (pc.out0 != 0ul ? F_COUNTED : 0u);
+        state_store(row);
+    }
+}

@@ -1,0 +1,401 @@
+/* test_vk_rankk_exact.c — the Vulkan backend's exact rank-K path (stvk_rankk_exact,
+ * src/vulkan/vk_rankk_exact.c) against a brute-force host oracle: sort every row by the
+ * total order of SPEC §3 (NaN above +inf, -0 == +0, ties by lower column) and take
+ * ranks [0, k) (TopK/BottomK, in order) or [(n-k)/2, (n-k)/2+k) (MidK, in column order).
+ * Values and indices must match exactly. Skips (passes) when no Vulkan device exists.
+ */
+#include "testlib.h"
+
+#ifdef ST_HAVE_VULKAN
+#include "vulkan/vk_internal.h"
+
+static st_device g_vk;
+static bool g_have;
+
+static bool vk_ready(void) {
+    static int state = -1;
+    if (state < 0) {
+        char why[256] = "";
+        state = st_backend_device_count(ST_BACKEND_VULKAN, why, sizeof why) > 0;
+        if (state) state = st_device_parse("vulkan", &g_vk) == ST_OK;
+        if (!state) printf("  skip: no Vulkan device (%s)\n", why);
+        g_have = state;
+    }
+    return state;
+}
+
+/* ---------------------------------------------------------------- oracle */
+
+typedef struct okey {
+    uint64_t s; /* larger ranks first */
+    int64_t col;
+} okey;
+
+static uint64_t score_of(st_dtype dt, const void *x, int64_t i, st_rank_mode mode) {
+    uint64_t key;
+    if (dt == ST_F32) {
+        float f = ((const float *)x)[i];
+        uint32_t u;
+        if (isnan(f)) {
+            key = 0xFFFFFFFFu;
+        } else {
+            if (f == 0.0f) f = 0.0f;
+            memcpy(&u, &f, 4);
+            key = (u & 0x80000000u) ? (uint32_t)~u : (u | 0x80000000u);
+        }
+        return mode == ST_RANK_TOP ? key : (~key & 0xFFFFFFFFu);
+    }
+    if (dt == ST_I32) {
+        key = (uint32_t)((const int32_t *)x)[i] ^ 0x80000000u;
+        return mode == ST_RANK_TOP ? key : (~key & 0xFFFFFFFFu);
+    }
+    key = (uint64_t)((const int64_t *)x)[i] ^ 0x8000000000000000ull;
+    return mode == ST_RANK_TOP ? key : ~key;
+}
+
+static int okey_cmp(const void *a, const void *b) {
+    const okey *p = a, *q = b;
+    if (p->s != q->s) return p->s > q->s ? -1 : 1;
+    return p->col < q->col ? -1 : p->col > q->col;
+}
+static int col_cmp(const void *a, const void *b) {
+    const okey *p = a, *q = b;
+    return p->col < q->col ? -1 : p->col > q->col;
+}
+
+/* Expected columns of one row (k of them) into out. */
+static void oracle_row(st_dtype dt, const void *row, int64_t n, int64_t k, st_rank_mode mode, int64_t *out,
+                       okey *tmp) {
+    for (int64_t i = 0; i < n; i++) tmp[i] = (okey){score_of(dt, row, i, mode), i};
+    qsort(tmp, (size_t)n, sizeof *tmp, okey_cmp);
+    int64_t a = mode == ST_RANK_MID ? (n - k) / 2 : 0;
+    if (mode == ST_RANK_MID) qsort(tmp + a, (size_t)k, sizeof *tmp, col_cmp);
+    for (int64_t j = 0; j < k; j++) out[j] = tmp[a + j].col;
+}
+
+/* ---------------------------------------------------------------- runner */
+
+static size_t esz(st_dtype dt) { return dt == ST_I64 ? 8 : 4; }
+
+typedef struct rcase {
+    st_dtype dt, idt;
+    st_rank_mode mode;
+    int64_t rows, n, k;
+    int64_t pad;         /* extra columns per row in x's storage (row stride n + pad) */
+    st_rankk_params p;
+    const uint32_t *flags; /* NULL: every row */
+} rcase;
+
+static const char *mode_name(st_rank_mode m) { return m == ST_RANK_TOP ? "top" : m == ST_RANK_BOTTOM ? "bottom" : "mid"; }
+
+/* Runs stvk_rankk_exact on host data x ([rows][n + pad]) and checks every row; outputs
+ * start as a sentinel, which rows not flagged must keep. Returns the failures. */
+static int run_case(const rcase *c, const void *x) {
+    int64_t rs = c->n + c->pad, k = c->k, rows = c->rows;
+    int64_t xs[2] = {rows, rs}, os[2] = {rows, k};
+    st_tensor *xt = st_from_data_on(g_vk, x, 2, xs, c->dt);
+    st_tensor *vt = st_empty_on(g_vk, 2, os, c->dt), *it = st_empty_on(g_vk, 2, os, c->idt);
+    int fails = 0;
+    CHECK(xt && vt && it);
+    if (!xt || !vt || !it) goto out;
+    if (k > 0 && rows > 0) {
+        CHECK(st_fill_(vt, -7) == ST_OK);
+        CHECK(st_fill_(it, -3) == ST_OK);
+    }
+    st_kview xv = st_kview_of(xt), vv = st_kview_of(vt), iv = st_kview_of(it);
+    xv.shape[1] = c->n; /* a view of the first n columns: row stride n + pad */
+    st_tensor *ft = NULL;
+    uint64_t fa = 0;
+    if (c->flags) {
+        int64_t fs[1] = {rows};
+        ft = st_from_data_on(g_vk, c->flags, 1, fs, ST_I32);
+        CHECK(ft != NULL);
+        st_kview fv = st_kview_of(ft);
+        fa = stvk_view_addr(&fv);
+    }
+    st_status s = stvk_rankk_exact(g_vk.index, c->mode, &vv, &iv, &xv, k, &c->p, fa);
+    CHECK_MSG(s == ST_OK, "stvk_rankk_exact: %s", st_last_error());
+    size_t nv = (size_t)(rows * k);
+    char *gv = calloc(nv + 1, esz(c->dt));
+    int64_t *gi = calloc(nv + 1, sizeof *gi), *want = calloc((size_t)k + 1, sizeof *want);
+    okey *tmp = calloc((size_t)c->n + 1, sizeof *tmp);
+    if (nv) {
+        CHECK(st_to_host(vt, c->dt, gv, nv * esz(c->dt)) == ST_OK);
+        CHECK(st_to_host(it, ST_I64, gi, nv * 8) == ST_OK);
+    }
+    for (int64_t r = 0; r < rows && fails < 5; r++) {
+        const char *xr = (const char *)x + (size_t)(r * rs) * esz(c->dt);
+        bool on = !c->flags || c->flags[r];
+        if (on) oracle_row(c->dt, xr, c->n, k, c->mode, want, tmp);
+        for (int64_t j = 0; j < k; j++) {
+            int64_t got = gi[r * k + j];
+            int64_t w = on ? want[j] : -3;
+            bool vok;
+            const char *gvp = gv + (size_t)(r * k + j) * esz(c->dt);
+            if (on) {
+                vok = memcmp(gvp, xr + (size_t)w * esz(c->dt), esz(c->dt)) == 0;
+            } else if (c->dt == ST_F32) {
+                float f;
+                memcpy(&f, gvp, 4);
+                vok = f == -7.0f;
+            } else if (c->dt == ST_I32) {
+                int32_t v;
+                memcpy(&v, gvp, 4);
+                vok = v == -7;
+            } else {
+                int64_t v;
+                memcpy(&v, gvp, 8);
+                vok = v == -7;
+            }
+            if (got != w || !vok) {
+                CHECK_MSG(0, "%s %s rows=%lld n=%lld k=%lld wg=%d tile=%lld u2=%d: row %lld slot %lld: index %lld "
+                             "want %lld%s", mode_name(c->mode), st_dtype_name(c->dt), (long long)rows, (long long)c->n,
+                          (long long)k, c->p.wg, (long long)c->p.tile, c->p.u2, (long long)r, (long long)j,
+                          (long long)got, (long long)w, vok ? "" : " (value differs)");
+                fails++;
+                break;
+            }
+        }
+    }
+    free(gv);
+    free(gi);
+    free(want);
+    free(tmp);
+    st_release(ft);
+out:
+    st_release(xt);
+    st_release(vt);
+    st_release(it);
+    return fails;
+}
+
+/* ---------------------------------------------------------------- data */
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void) {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+static double gauss(void) {
+    double u = unif() + 1e-12, v = unif();
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+enum { D_RANDN, D_TIES, D_SPECIAL, D_CONST, D_UNIF };
+
+/* rows x (n + pad) elements of dt, filled by kind. */
+static void *make(st_dtype dt, int64_t rows, int64_t rs, int kind) {
+    size_t m = (size_t)(rows * rs);
+    void *p = malloc(m * esz(dt) + 8);
+    static const float sp[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1.0f, -1.0f, 1e-40f, -1e-40f, 3.5f};
+    for (size_t i = 0; i < m; i++) {
+        double v;
+        switch (kind) {
+        case D_TIES: v = (double)(rnd() % 3); break;
+        case D_CONST: v = 2.0; break;
+        case D_UNIF: v = unif(); break;
+        case D_SPECIAL: v = 0; break;
+        default: v = gauss() * 100; break;
+        }
+        if (dt == ST_F32) {
+            float f = (float)v;
+            if (kind == D_SPECIAL) f = sp[rnd() % 10];
+            if (kind == D_SPECIAL && (rnd() & 1)) f = -f; /* -NaN too */
+            ((float *)p)[i] = f;
+        } else if (dt == ST_I32) {
+            int32_t iv = kind == D_SPECIAL ? (int32_t[]){INT32_MIN, INT32_MAX, 0, -1, 1}[rnd() % 5] : (int32_t)floor(v);
+            ((int32_t *)p)[i] = iv;
+        } else {
+            int64_t iv = kind == D_SPECIAL ? (int64_t[]){INT64_MIN, INT64_MAX, 0, -1, 1, (int64_t)1 << 40}[rnd() % 6]
+                                           : (int64_t)floor(v * 1e6) * ((kind == D_RANDN) ? 1000003 : 1);
+            ((int64_t *)p)[i] = iv;
+        }
+    }
+    return p;
+}
+
+static st_rankk_params prm(int wg, int64_t tile, bool u2) {
+    st_rankk_params p;
+    memset(&p, 0, sizeof p);
+    p.wg = wg;
+    p.tile = tile;
+    p.u2 = u2;
+    p.algo = ST_RANKK_ALGO_RADIX;
+    return p;
+}
+
+/* Every mode, a list of k, on one data set. */
+static void sweep(st_dtype dt, st_dtype idt, int64_t rows, int64_t n, int kind, const int64_t *ks, int nk,
+                  st_rankk_params p) {
+    void *x = make(dt, rows, n, kind);
+    for (int m = 0; m < 3; m++)
+        for (int i = 0; i < nk; i++) {
+            rcase c = {.dt = dt, .idt = idt, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = ks[i], .p = p};
+            run_case(&c, x);
+        }
+    free(x);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+TEST(small_rows_every_k) {
+    if (!vk_ready()) return;
+    /* n - k odd and even for MidK; n not a multiple of anything */
+    for (int64_t n = 1; n <= 13; n += 3) {
+        int64_t ks[] = {0, 1, n / 2, n - 1, n};
+        sweep(ST_F32, ST_I32, 5, n, D_RANDN, ks, 5, prm(64, 64, false));
+        sweep(ST_F32, ST_I32, 5, n, D_TIES, ks, 5, prm(64, 64, true));
+    }
+}
+
+TEST(random_rows) {
+    if (!vk_ready()) return;
+    int64_t n = 1237, ks[] = {0, 1, 2, 617, 618, 1236, 1237};
+    sweep(ST_F32, ST_I32, 7, n, D_RANDN, ks, 7, prm(128, 512, true));
+    sweep(ST_F32, ST_I64, 7, n, D_UNIF, ks, 7, prm(256, 2048, false));
+}
+
+TEST(heavy_ties_and_specials) {
+    if (!vk_ready()) return;
+    int64_t n = 2001, ks[] = {1, 2, 1000, 1001, 2000};
+    sweep(ST_F32, ST_I32, 4, n, D_TIES, ks, 5, prm(128, 256, true));
+    sweep(ST_F32, ST_I32, 4, n, D_SPECIAL, ks, 5, prm(64, 1024, false));
+    sweep(ST_F32, ST_I64, 3, n, D_CONST, ks, 5, prm(256, 4096, true));
+}
+
+TEST(constant_rows_beyond_gather) {
+    if (!vk_ready()) return;
+    /* one bucket of 20000 > the gather cap (16384): every radix level reads the row */
+    int64_t ks[] = {1, 9999, 10000, 20000};
+    sweep(ST_F32, ST_I32, 2, 20000, D_CONST, ks, 4, prm(256, 2048, true));
+    sweep(ST_I32, ST_I32, 2, 20000, D_TIES, ks, 4, prm(128, 1024, false));
+}
+
+TEST(int_inputs) {
+    if (!vk_ready()) return;
+    int64_t n = 999, ks[] = {0, 1, 2, 499, 500, 998, 999};
+    sweep(ST_I32, ST_I32, 3, n, D_RANDN, ks, 7, prm(128, 2048, true));
+    sweep(ST_I32, ST_I64, 3, n, D_SPECIAL, ks, 7, prm(64, 128, false));
+    sweep(ST_I64, ST_I64, 3, n, D_RANDN, ks, 7, prm(128, 2048, true));
+    sweep(ST_I64, ST_I32, 3, n, D_TIES, ks, 7, prm(256, 512, false));
+    sweep(ST_I64, ST_I64, 3, n, D_SPECIAL, ks, 7, prm(64, 4096, true));
+}
+
+TEST(many_rows_one_workgroup_each) {
+    if (!vk_ready()) return;
+    /* short rows: one workgroup per row, digits picked in the same kernel */
+    int64_t ks[] = {1, 37, 100};
+    sweep(ST_F32, ST_I32, 150, 101, D_RANDN, ks, 3, prm(64, 32, false));
+    sweep(ST_I64, ST_I64, 100, 64, D_TIES, ks, 1, prm(128, 64, true));
+}
+
+TEST(long_row_spread) {
+    if (!vk_ready()) return;
+    /* one row over many workgroups (global histograms), gathered and not */
+    int64_t n = 120011, ks[] = {1, 60005, 120010};
+    sweep(ST_F32, ST_I32, 1, n, D_RANDN, ks, 3, prm(256, 4096, true));
+    int64_t kt[] = {60000};
+    sweep(ST_F32, ST_I64, 1, n, D_TIES, kt, 1, prm(128, 8192, true));
+}
+
+TEST(large_k_sort_merges) {
+    if (!vk_ready()) return;
+    /* k > 2048: shared-memory runs, then merge levels */
+    int64_t n = 9000, ks[] = {2049, 4096, 6000, 9000};
+    void *x = make(ST_F32, 3, n, D_RANDN);
+    void *y = make(ST_F32, 3, n, D_TIES);
+    for (int i = 0; i < 4; i++)
+        for (int m = 0; m < 2; m++) {
+            rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)m, .rows = 3, .n = n, .k = ks[i],
+                       .p = prm(256, 0, false)};
+            run_case(&c, x);
+            c.idt = ST_I64;
+            run_case(&c, y);
+        }
+    free(x);
+    free(y);
+}
+
+TEST(strided_rows) {
+    if (!vk_ready()) return;
+    int64_t n = 777;
+    void *x = make(ST_F32, 9, n + 13, D_RANDN);
+    for (int m = 0; m < 3; m++) {
+        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)m, .rows = 9, .n = n, .k = 300, .pad = 13,
+                   .p = prm(128, 256, m == 2)};
+        run_case(&c, x);
+    }
+    free(x);
+}
+
+TEST(row_flags) {
+    if (!vk_ready()) return;
+    int64_t rows = 11, n = 3001;
+    uint32_t flags[11] = {1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 1};
+    void *x = make(ST_F32, rows, n, D_RANDN);
+    int64_t ks[] = {1, 1500, 3001};
+    for (int m = 0; m < 3; m++)
+        for (int i = 0; i < 3; i++) {
+            rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = ks[i],
+                       .p = prm(128, 1024, i & 1), .flags = flags};
+            run_case(&c, x);
+        }
+    free(x);
+}
+
+/* ---------------------------------------------------------------- no dead knobs */
+
+typedef struct trace_rec {
+    char sig[4096];
+    size_t len;
+} trace_rec;
+
+static void on_dispatch(void *ud, const stvk_kernel *k, const uint32_t groups[3]) {
+    trace_rec *t = ud;
+    int m = snprintf(t->sig + t->len, sizeof t->sig - t->len, "%s[", k->shader);
+    if (m > 0 && t->len + (size_t)m < sizeof t->sig) t->len += (size_t)m;
+    for (int i = 0; i < k->nspec; i++) {
+        m = snprintf(t->sig + t->len, sizeof t->sig - t->len, "%u,", k->spec[i]);
+        if (m > 0 && t->len + (size_t)m < sizeof t->sig) t->len += (size_t)m;
+    }
+    m = snprintf(t->sig + t->len, sizeof t->sig - t->len, "]%ux%u;", groups[0], groups[1]);
+    if (m > 0 && t->len + (size_t)m < sizeof t->sig) t->len += (size_t)m;
+}
+
+static void midk_signature(const void *x, int64_t rows, int64_t n, st_rankk_params p, trace_rec *t) {
+    memset(t, 0, sizeof *t);
+    rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2, .p = p};
+    stvk_trace(g_vk.index, on_dispatch, t);
+    run_case(&c, x);
+    stvk_trace(g_vk.index, NULL, NULL);
+}
+
+TEST(midk_no_dead_knobs) {
+    if (!vk_ready()) return;
+    int64_t rows = 4, n = 5000;
+    void *x = make(ST_F32, rows, n, D_RANDN);
+    trace_rec *base = calloc(1, sizeof *base), *other = calloc(1, sizeof *other);
+    st_rankk_params p0 = prm(128, 1024, true);
+    midk_signature(x, rows, n, p0, base);
+    CHECK(base->len > 0);
+    st_rankk_params var[3] = {prm(256, 1024, true), prm(128, 2048, true), prm(128, 1024, false)};
+    const char *what[3] = {"wg", "tile", "u2"};
+    for (int i = 0; i < 3; i++) {
+        midk_signature(x, rows, n, var[i], other);
+        CHECK_MSG(strcmp(base->sig, other->sig) != 0, "changing MidK '%s' changed no dispatch", what[i]);
+    }
+    /* tile also matters without u2 */
+    midk_signature(x, rows, n, prm(128, 512, false), base);
+    midk_signature(x, rows, n, prm(128, 1024, false), other);
+    CHECK_MSG(strcmp(base->sig, other->sig) != 0, "changing MidK 'tile' with u2 off changed no dispatch");
+    free(base);
+    free(other);
+    free(x);
+}
+
+#else
+TEST(skipped) { printf("  skip: built without the Vulkan backend\n"); }
+#endif
