@@ -8,9 +8,10 @@
  *   which is freed at once (stream-ordered). dst is written through its own strides.
  * - Batch strides may be 0 (broadcast operand); batches are the z workgroup dimension
  *   (<= the device's z limit, else several dispatches).
- * - Tile variant: 128x128 (8x8 per thread) when the problem fills the device, 64x64
- *   (4x4) for small problems; ST_VULKAN_MM_TILE=<shader name> forces one (benchmarks).
- *   Each variant's shared memory (<= 17 KiB) fits every device (lavapipe 32 KiB).
+ * - Tile variant: 128x128 (8x8 per thread) when the problem fills the device, BK 16
+ *   where its 33 KiB of shared memory fit (else BK 8, 17 KiB: lavapipe has 32 KiB),
+ *   64x64 (4x4) for small problems; ST_VULKAN_MM_TILE=<shader name> forces one
+ *   (benchmarks; ignored when it does not fit the device's shared memory).
  * - Indexing is 32-bit: every operand's reach must stay below 2^31 elements.
  */
 #include "vk_fns.h"
