@@ -1,0 +1,285 @@
+// rk_filter.comp — the fast TopK/BottomK path (vk_rankk.c): one workgroup keeps the best
+// `kk` elements of one segment of a row by a threshold filter into a shared-memory
+// candidate buffer, then sorts them (bitonic, descending composites).
+//
+// Order: composite c = key << 32 | ~col (key: order-preserving u32, larger ranks higher;
+// BottomK complements it), unique per row, so "c descending" is the exact total order
+// of SPEC §3. Real composites are >= 2^31 (col < 2^31); 0 pads.
+//
+// Filter: keep c >= thr. thr starts at 1 (everything), or with a sample (SAMP > 0) at
+// the key of the j-th best of SAMP strided elements, j a few sigma beyond kk's expected
+// share. When an iteration overflows the buffer (CAP), its appends are rolled back, the
+// buffer is sorted and cut to the best kk, thr becomes the kk-th, and the same
+// iteration (still in registers) is appended again: the host guarantees
+// kk + WG*V <= CAP, so this always fits. Invariant: every element dropped so far is
+// below thr, and every buffered one is >= thr.
+//
+// Variants (rankk.list): input IN_F32 / IN_I32 (raw rows, keys computed here) or
+// IN_PAIR (composites of an earlier level); USE_SG: subgroup ballot compaction (one
+// shared atomic per subgroup and iteration), else one shared atomic per element.
+//
+// Output: FINAL: the best kk (= k) as values (bits re-read from x) and indices; a row is
+// flagged instead (flags[row] = 1, nothing written) when fewer than k passed the sampled
+// threshold, or when its k-th best is below a bound of an earlier level (an element that
+// level dropped could belong to the top k). Not FINAL: the best min(kk, count)
+// composites of the segment, padded with 0, and the segment's bound (every element it
+// dropped is below it). REDO: only rows whose flag is set run (the exact redo: no
+// sample, so nothing can be missed).
+#version 460
+#ifdef USE_SG
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_vote : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint CAP = 1024;  // candidate buffer (power of two)
+layout(constant_id = 2) const uint V = 16;      // elements per thread per iteration (4, 8, 16)
+layout(constant_id = 3) const uint MODE = 0u;   // RK_* bits below
+layout(constant_id = 4) const uint SAMP = 0u;   // sample size (power of two), 0 = none
+const bool FINAL = (MODE & 1u) != 0u;
+const bool IDX64 = (MODE & 2u) != 0u;
+const bool BOTTOM = (MODE & 4u) != 0u;
+const bool VEC4 = (MODE & 8u) != 0u;  // rows 16-byte aligned: vec4 loads
+const bool REDO = (MODE & 16u) != 0u;
+const uint WG = gl_WorkGroupSize.x;
+
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer U32x4Buf { uvec4 v[]; };
+
+layout(push_constant) uniform PC {
+    uint64_t src;    // input: x rows (raw) or composites (IN_PAIR)
+    uint64_t xv;     // FINAL: x, for the values
+    uint64_t dst;    // FINAL: values; else candidate composites [row][seg][kk]
+    uint64_t oidx;   // FINAL: indices; else each segment's bound (0: none)
+    uint64_t flags;  // FINAL: u32 per row
+    uint64_t bounds; // FINAL: nb bounds per row to verify (0: none)
+    uint rs;         // input row stride (elements)
+    uint n;          // input row length
+    uint seg;        // columns per workgroup
+    uint nseg;       // segments per row
+    uint kk;         // best kept (FINAL: k)
+    uint xrs;        // FINAL: row stride of x
+    uint nb;         // bounds per row
+    uint ngroups;    // rows * nseg
+} pc;
+
+shared uint64_t buf[CAP];
+shared uint s_cnt;
+shared uint s_flag;
+
+uint key_of(uint bits) {
+#ifdef IN_F32
+    uint a = bits & 0x7FFFFFFFu;
+    uint kf = a > 0x7F800000u ? 0xFFFFFFFFu : a == 0u ? 0x80000000u
+              : (bits & 0x80000000u) != 0u ? ~bits : (bits | 0x80000000u);
+#else
+    uint kf = bits ^ 0x80000000u;
+#endif
+    return BOTTOM ? ~kf : kf;
+}
+
+uint64_t comp_of(uint key, uint col) { return (uint64_t(key) << 32) | uint64_t(~col); }
+
+uint pow2ceil(uint v) { return v <= 1u ? 1u : 1u << uint(findMSB(v - 1u) + 1); }
+
+// Sorts buf[0, cnt) descending (padding to a power of two with 0). cnt is uniform.
+void sort_desc(uint cnt) {
+    uint tid = gl_LocalInvocationID.x;
+    uint P = pow2ceil(cnt);
+    for (uint i = cnt + tid; i < P; i += WG) buf[i] = 0ul;
+    barrier();
+    for (uint size = 2u; size <= P; size <<= 1) {
+        for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
+            for (uint t = tid; t < P / 2u; t += WG) {
+                uint i = 2u * t - (t & (stride - 1u));
+                uint j = i + stride;
+                uint64_t a = buf[i], b = buf[j];
+                bool desc = (i & size) == 0u;
+                if ((a < b) == desc) {
+                    buf[i] = b;
+                    buf[j] = a;
+                }
+            }
+            barrier();
+        }
+    }
+}
+
+uint load_bits(uint at) { return U32Buf(pc.src).v[at]; }
+
+shared uint skey[SAMP > 0u ? SAMP : 1u];
+
+// The key of the j-th best (1-based) of SAMP strided keys of [c0, c0+m), as a
+// composite threshold: a little more than kk elements of the segment are expected to
+// reach it. 1 (no threshold) when the segment is short or kk too large for a sample.
+// The sample is sorted as bare u32 keys (bitonic, descending).
+uint64_t sample_thr(uint rowoff, uint c0, uint m) {
+#ifndef IN_PAIR
+    if (SAMP == 0u || m < 16u * SAMP) return 1ul;
+    float e = float(pc.kk) * float(SAMP) / float(m);
+    uint j = uint(e + 4.0 * sqrt(e) + 2.0);
+    if (j >= SAMP / 2u) return 1ul;
+    uint step = m / SAMP, tid = gl_LocalInvocationID.x;
+    for (uint i = tid; i < SAMP; i += WG) skey[i] = key_of(load_bits(rowoff + c0 + i * step));
+    barrier();
+    for (uint size = 2u; size <= SAMP; size <<= 1) {
+        for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
+            for (uint t = tid; t < SAMP / 2u; t += WG) {
+                uint i = 2u * t - (t & (stride - 1u)), k = i + stride;
+                uint a = skey[i], b = skey[k];
+                if ((a < b) == ((i & size) == 0u)) {
+                    skey[i] = b;
+                    skey[k] = a;
+                }
+            }
+            barrier();
+        }
+    }
+    return max(uint64_t(skey[j - 1u]) << 32, 1ul);
+#else
+    return 1ul;
+#endif
+}
+
+// This thread's 4 elements of sub-step w of [c0, c1) as composites (0 = none).
+// VEC4: columns c0 + (w*WG + tid)*4 + l (one 16-byte load); else c0 + (4w + l)*WG + tid.
+u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
+    uint tid = gl_LocalInvocationID.x;
+    u64vec4 r = u64vec4(0ul);
+#ifdef IN_PAIR
+    uint col = c0 + 4u * w * WG + tid;
+    for (uint l = 0u; l < 4u; l++, col += WG)
+        if (col < c1) r[l] = U64Buf(pc.src).v[rowoff + col];
+#else
+    if (VEC4) {
+        uint col = c0 + (w * WG + tid) * 4u;
+        if (col + 4u <= c1) {
+            uvec4 x = U32x4Buf(pc.src).v[(rowoff + col) >> 2];
+            r = u64vec4(comp_of(key_of(x.x), col), comp_of(key_of(x.y), col + 1u), comp_of(key_of(x.z), col + 2u),
+                        comp_of(key_of(x.w), col + 3u));
+        } else {
+            for (uint l = 0u; l < 4u; l++)
+                if (col + l < c1) r[l] = comp_of(key_of(load_bits(rowoff + col + l)), col + l);
+        }
+    } else {
+        uint col = c0 + 4u * w * WG + tid;
+        for (uint l = 0u; l < 4u; l++, col += WG)
+            if (col < c1) r[l] = comp_of(key_of(load_bits(rowoff + col)), col);
+    }
+#endif
+    return r;
+}
+
+// Appends the elements of cv that reach thr (0 pads never do: thr >= 1). Slots beyond
+// CAP are dropped (the caller sees s_cnt > CAP and rolls back).
+void append(u64vec4 cv, uint64_t thr) {
+    bvec4 ok = greaterThanEqual(cv, u64vec4(thr));
+#ifdef USE_SG
+    uint np = uint(ok.x) + uint(ok.y) + uint(ok.z) + uint(ok.w);
+    if (subgroupAny(np != 0u)) {
+        uint off = subgroupExclusiveAdd(np);
+        uint tot = subgroupAdd(np);
+        uint base = 0u;
+        if (subgroupElect()) base = atomicAdd(s_cnt, tot);
+        uint p = subgroupBroadcastFirst(base) + off;
+        for (uint l = 0u; l < 4u; l++)
+            if (ok[l]) {
+                if (p < CAP) buf[p] = cv[l];
+                p++;
+            }
+    }
+#else
+    for (uint l = 0u; l < 4u; l++)
+        if (ok[l]) {
+            uint p = atomicAdd(s_cnt, 1u);
+            if (p < CAP) buf[p] = cv[l];
+        }
+#endif
+}
+
+const uint CHK = 16u; // sub-steps between overflow checks (optimistic stretch)
+
+void main() {
+    uint g = group_linear();
+    if (g >= pc.ngroups) return;
+    uint tid = gl_LocalInvocationID.x;
+    uint row = g / pc.nseg, s = g - row * pc.nseg;
+    if (REDO && U32Buf(pc.flags).v[row] == 0u) return;
+    uint c0 = s * pc.seg, c1 = min(c0 + pc.seg, pc.n), m = c1 - c0;
+    uint rowoff = row * pc.rs;
+    uint kk = pc.kk;
+    if (tid == 0u) {
+        s_cnt = 0u;
+        s_flag = 0u;
+    }
+    barrier();
+    uint64_t thr = REDO ? 1ul : sample_thr(rowoff, c0, m);
+    // Stream sub-steps (4 elements per thread) in stretches of CHK without barriers,
+    // V/4 sub-steps' loads in flight at once; check the count after each stretch. On
+    // overflow: back to the count at the stretch's start (ck), cut the buffer to the
+    // best kk (raises thr) and redo the stretch one sub-step at a time, each of which
+    // fits (the host guarantees kk + 4*WG <= CAP).
+    uint nsub = (m + 4u * WG - 1u) / (4u * WG);
+    uint u = 0u, ck = 0u, slow_end = 0u;
+    const uint G = V / 4u;
+    while (u < nsub) {
+        uint ue = min(u + (u < slow_end ? 1u : CHK), nsub);
+        for (uint w = u; w < ue; w += G) {
+            u64vec4 a = fetch(rowoff, c0, c1, w), b = u64vec4(0ul), c = u64vec4(0ul), d = u64vec4(0ul);
+            if (G > 1u && w + 1u < ue) b = fetch(rowoff, c0, c1, w + 1u);
+            if (G > 2u && w + 2u < ue) c = fetch(rowoff, c0, c1, w + 2u);
+            if (G > 3u && w + 3u < ue) d = fetch(rowoff, c0, c1, w + 3u);
+            append(a, thr);
+            if (G > 1u) append(b, thr);
+            if (G > 2u) append(c, thr);
+            if (G > 3u) append(d, thr);
+        }
+        barrier();
+        uint cnt = s_cnt;
+        barrier();
+        if (cnt <= CAP) {
+            ck = cnt;
+            u = ue;
+            continue;
+        }
+        if (ck > kk) {
+            sort_desc(ck);
+            thr = buf[kk - 1u];
+            ck = kk;
+        }
+        if (tid == 0u) s_cnt = ck;
+        barrier();
+        slow_end = ue;
+    }
+    uint cnt = ck;
+    sort_desc(cnt);
+    if (!FINAL) {
+        uint q = min(kk, cnt), ob = (row * pc.nseg + s) * kk;
+        for (uint i = tid; i < kk; i += WG) U64Buf(pc.dst).v[ob + i] = i < q ? buf[i] : 0ul;
+        if (pc.oidx != 0ul && tid == 0u) U64Buf(pc.oidx).v[g] = cnt > kk ? buf[kk - 1u] : thr;
+        return;
+    }
+    bool bad = cnt < kk;
+    if (!bad && pc.bounds != 0ul) {
+        uint64_t kth = buf[kk - 1u];
+        for (uint i = tid; i < pc.nb; i += WG)
+            if (U64Buf(pc.bounds).v[row * pc.nb + i] > kth) s_flag = 1u;
+        barrier();
+        bad = s_flag != 0u;
+    }
+    if (bad) {
+        if (tid == 0u) U32Buf(pc.flags).v[row] = 1u;
+        return;
+    }
+    uint xo = row * pc.xrs, ob = row * kk;
+    for (uint i = tid; i < kk; i += WG) {
+        uint col = ~uint(buf[i] & 0xFFFFFFFFul);
+        U32Buf(pc.dst).v[ob + i] = U32Buf(pc.xv).v[xo + col];
+        if (IDX64)
+            I64Buf(pc.oidx).v[ob + i] = int64_t(col);
+        else
+            I32Buf(pc.oidx).v[ob + i] = int(col);
+    }
+}
