@@ -42,8 +42,13 @@
  * [kk + 4 wg (rounded up), (shared memory - sample) / 8] (spec 1); spec 2 = elements per
  * thread in flight (RK_V); ch and u2 as above (dispatch shapes); est (sample size spec 4
  * and the level-1 keep count); algo 1 = the exact path.
- * Subgroup ballot compaction when the device has basic/vote/ballot/arithmetic subgroup
- * ops (else, or with ST_VULKAN_RANKK_SHARED=1, the shared-atomic variant _sh).
+ * Subgroup ballot compaction when the device has basic/vote/ballot/arithmetic/shuffle
+ * subgroup ops (else, or with ST_VULKAN_RANKK_SHARED=1, the shared-atomic variant _sh:
+ * one shared atomic per thread and step). With subgroups, kk <= subgroup size and wg a
+ * multiple of it (PRETHR), the threshold also starts at an exact bound from the first
+ * step: each subgroup sorts its lanes' best keys by shuffles and takes the kk-th (kk
+ * lanes hold an element that large), the group the largest of those; so a short row
+ * (16384 x 256, k = 8) sorts a few dozen candidates instead of the whole row.
  *
  * Inputs: f32 and i32 (bits copied to the values); the last dim must be contiguous with
  * rows at one stride (leading dims merged), else a contiguous copy is made first.
@@ -57,7 +62,7 @@
 #define RK_REDO_MAX_COLS (1u << 20)   /* flagged rows up to this long: redone by rk_filter */
 #define RK_V 16                       /* elements per thread whose loads are in flight at once */
 
-enum { RK_FINAL = 1, RK_IDX64 = 2, RK_BOTTOM = 4, RK_VEC4 = 8, RK_REDO = 16 };
+enum { RK_FINAL = 1, RK_IDX64 = 2, RK_BOTTOM = 4, RK_VEC4 = 8, RK_REDO = 16, RK_PRETHR = 32 };
 
 /* Mirrors the push constants of shaders/rk_filter.comp. */
 typedef struct rk_pc {
@@ -70,6 +75,7 @@ typedef struct rk_ctx {
     int dev;
     const char *in;    /* "f32" or "i32" */
     bool sg;           /* subgroup variants */
+    uint32_t sgsize;   /* subgroup size (0: none) */
     uint32_t wg, kl, smem_cap;
     uint32_t mode;     /* RK_IDX64 | RK_BOTTOM */
     bool vec4;         /* rows 16-byte aligned */
@@ -117,9 +123,12 @@ static st_status rk_go(const rk_ctx *c, const char *input, uint32_t kk, uint32_t
     snprintf(name, sizeof name, "rk_filter_%s_%s", input, c->sg ? "sg" : "sh");
     bool raw = strcmp(input, "pair") != 0;
     uint32_t samp = est && raw ? rk_samp(pc->seg, cap) : 0;
+    bool pre = c->sg && kk <= c->sgsize && c->wg % c->sgsize == 0; /* full subgroups, kk lanes */
+    if (pre) mode |= RK_PRETHR;
     stvk_kernel k = {.shader = name,
                      .spec = {c->wg, cap, v, mode | (raw && c->vec4 ? RK_VEC4 : 0), samp},
-                     .nspec = 5};
+                     .nspec = 5,
+                     .full_subgroups = pre};
     return stvk_dispatch_linear(c->dev, &k, pc->ngroups, pc, sizeof *pc);
 }
 
@@ -243,7 +252,8 @@ static bool rows_stride(const st_kview *x, int64_t *rs) {
 
 static bool use_subgroups(const stvk_caps *caps) {
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_VOTE_BIT |
-                          VK_SUBGROUP_FEATURE_BALLOT_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+                          VK_SUBGROUP_FEATURE_BALLOT_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT |
+                          VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
     const char *force = st_env("ST_VULKAN_RANKK_SHARED");
     if (force && strcmp(force, "0") != 0) return false;
     return caps->subgroup_size > 0 && (caps->subgroup_ops & need) == need;
@@ -259,6 +269,7 @@ static st_status rankk_rows(int dev, st_rank_mode mode, const st_kview *vals, co
         rk_ctx c = {.dev = dev,
                     .in = dc == STVK_DT_F32 ? "f32" : "i32",
                     .sg = use_subgroups(caps),
+                    .sgsize = caps->subgroup_size,
                     .wg = p->wg < 1 ? 1 : (uint32_t)p->wg > wmax ? wmax : (uint32_t)p->wg,
                     .kl = p->kl < 1 ? 1 : (uint32_t)p->kl,
                     .smem_cap = pow2floor((caps->shared_mem - 64 - 4 * RK_SAMPLE) / 8),

@@ -157,7 +157,7 @@ TEST(random_rows) {
     g_rs = tl_seed() | 1;
     static const int64_t NS[] = {1, 3, 17, 100, 257, 1001, 4099, 20000};
     int fails = 0;
-    for (int it = 0; it < 48 && fails == 0; it++) {
+    for (int it = 0; it < 32 && fails == 0; it++) {
         int64_t n = NS[rnd() % 8], rows = 1 + (int64_t)(rnd() % 4);
         st_dtype dt = rnd() % 3 ? ST_F32 : ST_I32;
         int kind = (int)(rnd() % 6);

@@ -31,6 +31,7 @@
 #extension GL_KHR_shader_subgroup_vote : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #endif
 #include "common.glsl"
 
@@ -44,6 +45,7 @@ const bool IDX64 = (MODE & 2u) != 0u;
 const bool BOTTOM = (MODE & 4u) != 0u;
 const bool VEC4 = (MODE & 8u) != 0u;  // rows 16-byte aligned: vec4 loads
 const bool REDO = (MODE & 16u) != 0u;
+const bool PRETHR = (MODE & 32u) != 0u; // full subgroups, kk <= subgroup size: exact first-step threshold
 const uint WG = gl_WorkGroupSize.x;
 
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer U32x4Buf { uvec4 v[]; };
@@ -68,6 +70,7 @@ layout(push_constant) uniform PC {
 shared uint64_t buf[CAP];
 shared uint s_cnt;
 shared uint s_flag;
+shared uint s_pre;
 
 uint key_of(uint bits) {
 #ifdef IN_F32
@@ -172,30 +175,65 @@ u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
     return r;
 }
 
-// Appends the elements of cv that reach thr (0 pads never do: thr >= 1). Slots beyond
-// CAP are dropped (the caller sees s_cnt > CAP and rolls back).
-void append(u64vec4 cv, uint64_t thr) {
-    bvec4 ok = greaterThanEqual(cv, u64vec4(thr));
+uint put(u64vec4 v, bvec4 ok, uint p) {
+    for (uint l = 0u; l < 4u; l++)
+        if (ok[l]) {
+            if (p < CAP) buf[p] = v[l];
+            p++;
+        }
+    return p;
+}
+uint npass(bvec4 ok) { return uint(ok.x) + uint(ok.y) + uint(ok.z) + uint(ok.w); }
+
+// Appends the elements of a..d that reach thr (0 pads never do: thr >= 1), with one
+// subgroup vote for all (so that the loads of all four are in flight together). Slots
+// beyond CAP are dropped (the caller sees s_cnt > CAP and rolls back).
+void append4(u64vec4 a, u64vec4 b, u64vec4 c, u64vec4 d, uint64_t thr) {
+    u64vec4 t = u64vec4(thr);
+    bvec4 pa = greaterThanEqual(a, t), pb = greaterThanEqual(b, t), pc = greaterThanEqual(c, t),
+          pd = greaterThanEqual(d, t);
+    uint np = npass(pa) + npass(pb) + npass(pc) + npass(pd);
 #ifdef USE_SG
-    uint np = uint(ok.x) + uint(ok.y) + uint(ok.z) + uint(ok.w);
     if (subgroupAny(np != 0u)) {
         uint off = subgroupExclusiveAdd(np);
         uint tot = subgroupAdd(np);
         uint base = 0u;
         if (subgroupElect()) base = atomicAdd(s_cnt, tot);
         uint p = subgroupBroadcastFirst(base) + off;
-        for (uint l = 0u; l < 4u; l++)
-            if (ok[l]) {
-                if (p < CAP) buf[p] = cv[l];
-                p++;
-            }
+        p = put(a, pa, p);
+        p = put(b, pb, p);
+        p = put(c, pc, p);
+        put(d, pd, p);
     }
 #else
-    for (uint l = 0u; l < 4u; l++)
-        if (ok[l]) {
-            uint p = atomicAdd(s_cnt, 1u);
-            if (p < CAP) buf[p] = cv[l];
+    if (np != 0u) {
+        uint p = atomicAdd(s_cnt, np);
+        p = put(a, pa, p);
+        p = put(b, pb, p);
+        p = put(c, pc, p);
+        put(d, pd, p);
+    }
+#endif
+}
+
+// PRETHR: an exact lower bound for the kk-th best of the segment from its first step:
+// each subgroup sorts its lanes' best keys (shuffles) and takes the kk-th: kk lanes hold
+// an element at least that large. The group takes the largest such bound.
+uint64_t pre_thr(uint rowoff, uint c0, uint c1) {
+#ifdef USE_SG
+    u64vec4 a = fetch(rowoff, c0, c1, 0u);
+    uint v = uint(max(max(a.x, a.y), max(a.z, a.w)) >> 32), lane = gl_SubgroupInvocationID;
+    for (uint size = 2u; size <= gl_SubgroupSize; size <<= 1)
+        for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
+            uint o = subgroupShuffleXor(v, stride);
+            v = (((lane & stride) == 0u) == ((lane & size) == 0u)) ? max(v, o) : min(v, o);
         }
+    uint t = subgroupShuffle(v, pc.kk - 1u);
+    if (subgroupElect()) atomicMax(s_pre, t);
+    barrier();
+    return max(uint64_t(s_pre) << 32, 1ul);
+#else
+    return 1ul;
 #endif
 }
 
@@ -213,9 +251,11 @@ void main() {
     if (tid == 0u) {
         s_cnt = 0u;
         s_flag = 0u;
+        s_pre = 0u;
     }
     barrier();
     uint64_t thr = REDO ? 1ul : sample_thr(rowoff, c0, m);
+    if (PRETHR) thr = max(thr, pre_thr(rowoff, c0, c1));
     // Stream sub-steps (4 elements per thread) in stretches of CHK without barriers,
     // V/4 sub-steps' loads in flight at once; check the count after each stretch. On
     // overflow: back to the count at the stretch's start (ck), cut the buffer to the
@@ -231,10 +271,7 @@ void main() {
             if (G > 1u && w + 1u < ue) b = fetch(rowoff, c0, c1, w + 1u);
             if (G > 2u && w + 2u < ue) c = fetch(rowoff, c0, c1, w + 2u);
             if (G > 3u && w + 3u < ue) d = fetch(rowoff, c0, c1, w + 3u);
-            append(a, thr);
-            if (G > 1u) append(b, thr);
-            if (G > 2u) append(c, thr);
-            if (G > 3u) append(d, thr);
+            append4(a, b, c, d, thr);
         }
         barrier();
         uint cnt = s_cnt;
