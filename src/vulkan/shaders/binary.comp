@@ -69,7 +69,14 @@ void main() {
         uint nv = n / VW;
         for (uint i = i0; i < nv; i += step) {
             VT x = av.v[i], y = bv.v[i], r;
-            for (int c = 0; c < VW; c++) r[c] = op2(x[c], y[c]);
+            // Components spelled out: a loop indexing a vector dynamically can force the
+            // vector into local memory on some compilers (a slow path we must not risk).
+            r.x = op2(x.x, y.x);
+            r.y = op2(x.y, y.y);
+#if VW == 4
+            r.z = op2(x.z, y.z);
+            r.w = op2(x.w, y.w);
+#endif
             dv.v[i] = r;
         }
         for (uint i = nv * VW + i0; i < n; i += step) d.v[i] = op2(a.v[i], b.v[i]);

@@ -51,7 +51,13 @@ void main() {
         uint nv = n / VW;
         for (uint i = i0; i < nv; i += step) {
             VT x = av.v[i], r;
-            for (int c = 0; c < VW; c++) r[c] = op1(x[c]);
+            // Components spelled out (see binary.comp).
+            r.x = op1(x.x);
+            r.y = op1(x.y);
+#if VW == 4
+            r.z = op1(x.z);
+            r.w = op1(x.w);
+#endif
             dv.v[i] = r;
         }
         for (uint i = nv * VW + i0; i < n; i += step) d.v[i] = op1(a.v[i]);
