@@ -215,6 +215,22 @@ TEST(pipelines_are_cached) {
     st_release(a);
 }
 
+/* The main job on the Vulkan device: every op forward and backward, Adam, on lavapipe
+ * here (about 7 s). Run under the validation layer in make test: its messages in the
+ * child's output fail the test too. */
+TEST(train_on_vulkan) {
+    if (!have_vk()) return;
+    static char out[1 << 16];
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/spiral train --device vulkan --epochs 300 2>&1", ST_BINARY_DIR);
+    int rc = tl_run_cmd(cmd, out, sizeof out);
+    CHECK_MSG(rc == 0, "rc=%d: %s", rc, out);
+    const char *a = strstr(out, "accuracy=");
+    double acc = a ? atof(a + 9) : 0;
+    CHECK_MSG(acc >= 0.98, "accuracy %.4f: %s", acc, out);
+    CHECK_MSG(strstr(out, "validation error") == NULL, "%s", out);
+}
+
 #else
 TEST(vulkan_not_built) { printf("  (built without the Vulkan backend: nothing to test)\n"); }
 #endif

@@ -63,6 +63,13 @@ uint geom_offset(Geom g, int op, uint i) {
     return off;
 }
 
+// The workgroup size is specialisation constant 0 in every kernel. It is declared here,
+// before the helpers below read gl_WorkGroupSize: declared later (in the kernel file),
+// glslang would have folded gl_WorkGroupSize to (1,1,1) inside these functions, so a
+// grid-stride loop would run every element ~wg times and a one-invocation-per-item
+// kernel would skip items. (Kernel files may repeat the same declaration.)
+layout(local_size_x_id = 0) in;
+
 // Linear workgroup index of a dispatch spread over x and y (stvk_dispatch_linear).
 uint group_linear() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x; }
 // Total threads launched (for grid-stride loops).
