@@ -312,6 +312,12 @@ st_status st_tune_run(st_device dev, const st_tune_options *opt, const char *pat
     st_heur_reload(); /* REDIS_URL / ST_KV_BROADCAST as they are now */
     run R = {dev, &o, &file, {0}, file.dev.subgroup, 0, 0, mono_s(), NULL};
     st_heur_get_limits(&R.lim);
+    /* Prune against the tuned device's own limits when it reports them (a GPU backend's
+     * identify entry), not the chain's current ones: gen_heuristics_table checks the
+     * samples against the limits recorded in tuner.json. */
+    if (file.dev.max_workgroup > 0) R.lim.max_workgroup = file.dev.max_workgroup;
+    if (file.dev.shared_mem > 0) R.lim.shared_mem = file.dev.shared_mem;
+    if (file.dev.subgroup_size > 0) R.lim.subgroup_size = file.dev.subgroup_size;
     for (int i = 0; i < ng; i++) {
         int per = 0;
         for (int f = 0; f < hk_kinds[g[i].kind].nfields; f++) {
