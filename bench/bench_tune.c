@@ -61,6 +61,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_tune: %s\n", st_last_error());
         return 1;
     }
+    st_heur_set_device(dev); /* the chain answers with the tables tuned on this backend */
     st_device_info info;
     st_device_get_info(dev, &info);
     printf("device: %s: %s (tuned on %s: %s, %s)\n\n", info.backend, info.name, f.dev.backend, f.dev.name, f.created);

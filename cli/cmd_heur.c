@@ -40,6 +40,7 @@ static void print_text(const st_heur_explanation *ex, long long r, long long c, 
 static int heur_choose(int argc, char **argv) {
     long long r = -1, c = -1, k = -1, sg = 0;
     int json = 0, midk = 0, rc;
+    const char *devname = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long long *dst = !strcmp(a, "--rows")       ? &r
@@ -54,12 +55,20 @@ static int heur_choose(int argc, char **argv) {
             json = 1;
         } else if (!strcmp(a, "--midk")) {
             midk = 1;
+        } else if (!strcmp(a, "--device") && v) {
+            devname = v; /* the chain answers for that device: its limits, its tables */
+            i++;
         } else {
             return cli_usage("heur", "unknown option '%s'", a);
         }
     }
     if (sg > 1) return cli_usage("heur", "--subgroup must be 0 or 1");
     if (r < 0 || c < 0 || k < 0) return cli_usage("heur", "choose needs --rows, --cols and --k");
+    if (devname) {
+        st_device d;
+        if ((rc = cli_device("heur", devname, &d)) != 0) return rc;
+        if (st_heur_set_device(d) != ST_OK) return cli_fail("heur");
+    }
     st_heur_explanation ex;
     if (st_heur_explain(midk ? ST_HEUR_MIDK : ST_HEUR_TOPK, r, c, k, sg != 0, &ex) != ST_OK) return cli_fail("heur");
     if (json) print_json(&ex);

@@ -452,6 +452,10 @@ typedef struct st_heur_limits {
 } st_heur_limits;
 ST_API st_status st_heur_set_limits(const st_heur_limits *lim); /* NULL: defaults; invalidates the cache */
 ST_API void st_heur_get_limits(st_heur_limits *out);
+/* Make the chain answer for device dev: its limits and the tables tuned on its backend
+ * (rank-K ops do this themselves for their input's device; tools that ask the chain
+ * directly, such as `spiral heur choose --device`, call it). */
+ST_API st_status st_heur_set_device(st_device dev);
 
 /* Check rule text. mode FILE: sections allowed, statements before any section are
  * TopK; TOPK/MIDK: the text of SPIRAL_HEUR_K / SPIRAL_HEUR_MIDK. diag receives the

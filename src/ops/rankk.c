@@ -80,6 +80,13 @@ static void heur_follow_device(const st_backend *be, int dev) {
     pthread_mutex_unlock(&mu);
 }
 
+st_status st_heur_set_device(st_device dev) {
+    const st_backend *be = st_backend_get(dev.kind);
+    if (!be) return st_err(ST_E_DEVICE, "st_heur_set_device: backend '%s' is not compiled in", st_backend_name(dev.kind));
+    heur_follow_device(be, dev.index);
+    return ST_OK;
+}
+
 /* Heuristic parameters for this call. */
 st_status st_rankk_params_for(st_rankk_kind kind, int64_t rows, int64_t cols, int64_t k, bool subgroup,
                               st_rankk_params *p) {
