@@ -6,6 +6,8 @@
  */
 #include "testlib.h"
 
+#include <unistd.h>
+
 #ifdef ST_HAVE_VULKAN
 #include "vulkan/vk_internal.h"
 
@@ -229,6 +231,39 @@ TEST(train_on_vulkan) {
     double acc = a ? atof(a + 9) : 0;
     CHECK_MSG(acc >= 0.98, "accuracy %.4f: %s", acc, out);
     CHECK_MSG(strstr(out, "validation error") == NULL, "%s", out);
+}
+
+/* Issue 7's small grid on lavapipe: spiral tune on the vulkan device, then
+ * gen_heuristics_table keeps one winner per bucket and records the vulkan device. */
+TEST(tune_small_grid_on_vulkan) {
+    if (!have_vk()) return;
+    static char out[1 << 16];
+    char cmd[4096];
+    const char *dir = "/tmp";
+    char json[64], ct[64], cm[64];
+    snprintf(json, sizeof json, "%s/st_vk_tune_%d.json", dir, (int)getpid());
+    snprintf(ct, sizeof ct, "%s/st_vk_tune_%d_topk.c", dir, (int)getpid());
+    snprintf(cm, sizeof cm, "%s/st_vk_tune_%d_midk.c", dir, (int)getpid());
+    snprintf(cmd, sizeof cmd,
+             "%s/spiral tune --device vulkan --grid topk:64x4096x16,topk:16x16384x256,midk:64x4096x1024 --reps 2 "
+             "--warmup 1 --passes 1 -o %s 2>&1 && %s/gen_heuristics_table %s %s %s 2>&1",
+             ST_BINARY_DIR, json, ST_BINARY_DIR, json, ct, cm);
+    int rc = tl_run_cmd(cmd, out, sizeof out);
+    CHECK_MSG(rc == 0, "rc=%d: %s", rc, out);
+    CHECK_MSG(strstr(out, "topk 2 buckets") && strstr(out, "midk 1 bucket") && strstr(out, "(vulkan:"), "%s", out);
+    CHECK_MSG(strstr(out, "validation error") == NULL, "%s", out);
+    FILE *f = fopen(ct, "r");
+    CHECK(f != NULL);
+    if (f) {
+        char buf[8192];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        CHECK_MSG(strstr(buf, "\"vulkan\"") != NULL, "the generated table does not name its backend");
+        fclose(f);
+    }
+    remove(json);
+    remove(ct);
+    remove(cm);
 }
 
 #else
