@@ -10,8 +10,7 @@ const char *stvk_dt_suffix(int code) {
     return code >= 0 && code < 4 ? s[code] : "?";
 }
 
-/* Furthest element (+1) a view reaches from its offset. */
-static int64_t reach(const st_kview *v) {
+int64_t stvk_view_reach(const st_kview *v) {
     int64_t r = 1;
     for (int d = 0; d < v->ndim; d++) {
         if (v->shape[d] == 0) return 0;
@@ -24,7 +23,7 @@ st_status stvk_geom_prepare(int dev, const char *op, int nops, const st_kview *c
                             uint32_t *n) {
     int64_t numel = st_shape_numel(views[0]->ndim, views[0]->shape);
     for (int o = 0; o < nops; o++)
-        if (reach(views[o]) > STVK_MAX_ELEMS || numel > STVK_MAX_ELEMS)
+        if (stvk_view_reach(views[o]) > STVK_MAX_ELEMS || numel > STVK_MAX_ELEMS)
             return st_err(ST_E_UNSUPPORTED, "%s: a tensor of more than 2^31 elements is beyond the vulkan backend's "
                                             "32-bit indexing", op);
     *n = (uint32_t)numel;

@@ -53,22 +53,13 @@ typedef struct ew_plan {
     uint32_t vw;        /* elements per vector in L_VEC */
 } ew_plan;
 
-static int64_t reach(const st_kview *v) {
-    int64_t r = 1;
-    for (int d = 0; d < v->ndim; d++) {
-        if (v->shape[d] == 0) return 0;
-        r += (v->shape[d] - 1) * v->strides[d];
-    }
-    return r;
-}
-
 /* vec_ops: operands that move as 16-byte vectors in L_VEC (where's cond does not). */
 static st_status ew_plan_make(int dev, const char *op, int nops, const st_kview *const *vs, uint32_t vec_ops,
                               ew_plan *p) {
     memset(p, 0, sizeof *p);
     int64_t numel = st_shape_numel(vs[0]->ndim, vs[0]->shape);
     for (int o = 0; o < nops; o++)
-        if (numel > STVK_MAX_ELEMS || reach(vs[o]) > STVK_MAX_ELEMS)
+        if (numel > STVK_MAX_ELEMS || stvk_view_reach(vs[o]) > STVK_MAX_ELEMS)
             return st_err(ST_E_UNSUPPORTED, "%s: a tensor of more than 2^31 elements is beyond the vulkan backend's "
                                             "32-bit indexing", op);
     p->n = (uint32_t)numel;

@@ -21,15 +21,6 @@ typedef struct ipc {
     uint32_t n, nj, xd, is_d, ss_d, pad;
 } ipc;
 
-static int64_t reach(const st_kview *v) {
-    int64_t r = 1;
-    for (int d = 0; d < v->ndim; d++) {
-        if (v->shape[d] == 0) return 0;
-        r += (v->shape[d] - 1) * v->strides[d];
-    }
-    return r;
-}
-
 static st_status too_big(const char *op) {
     return st_err(ST_E_UNSUPPORTED, "%s: a tensor of more than 2^31 elements is beyond the vulkan backend's 32-bit "
                                     "indexing", op);
@@ -39,7 +30,7 @@ static st_status too_big(const char *op) {
 static st_status run_gather(int dev, const char *op, const st_kview *dst, const st_kview *x, const st_kview *idxv,
                             const st_kview *xz, int64_t xd) {
     if (stvk_dtype_code(dev, dst->dtype, op) < 0) return st_last_status();
-    if (reach(x) > STVK_MAX_ELEMS) return too_big(op);
+    if (stvk_view_reach(x) > STVK_MAX_ELEMS) return too_big(op);
     const st_kview *vs[3] = {dst, idxv, xz};
     uint64_t geom = 0;
     uint32_t n = 0;
@@ -76,7 +67,7 @@ st_status stvk_gather(int dev, const st_kview *dst, const st_kview *x, int dim, 
 st_status stvk_scatter(int dev, const st_kview *dst, int dim, const st_kview *idx, const st_kview *src, bool add) {
     int dc = stvk_dtype_code(dev, dst->dtype, "scatter");
     if (dc < 0) return st_last_status();
-    if (reach(dst) > STVK_MAX_ELEMS || reach(src) > STVK_MAX_ELEMS || reach(idx) > STVK_MAX_ELEMS)
+    if (stvk_view_reach(dst) > STVK_MAX_ELEMS || stvk_view_reach(src) > STVK_MAX_ELEMS || stvk_view_reach(idx) > STVK_MAX_ELEMS)
         return too_big("scatter");
     st_kview si = *idx, ss = *src, sd = *dst;
     for (int d = 0; d < si.ndim; d++) ss.shape[d] = sd.shape[d] = si.shape[d];

@@ -169,6 +169,8 @@ bool stvk_geom_make(stvk_geom *g, int nops, const st_kview *const *views);
  * count and *geom to the device address of an uploaded stvk_geom, or 0 when every view
  * is contiguous (the kernel then indexes linearly). */
 #define STVK_MAX_ELEMS ((int64_t)1 << 31)
+/* Elements from a view's first to its furthest reachable element, +1 (0 when empty). */
+int64_t stvk_view_reach(const st_kview *v);
 st_status stvk_geom_prepare(int dev, const char *op, int nops, const st_kview *const *views, uint64_t *geom, uint32_t *n);
 /* Workgroups for a grid-stride elementwise kernel over n items with wg threads. */
 #define STVK_EW_WG 256

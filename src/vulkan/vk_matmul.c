@@ -29,15 +29,6 @@ static const mm_tile TILES[] = {
 };
 #define NTILES (sizeof TILES / sizeof TILES[0])
 
-static int64_t reach3(const st_kview *v) {
-    int64_t r = 1;
-    for (int d = 0; d < 3; d++) {
-        if (v->shape[d] == 0) return 0;
-        r += (v->shape[d] - 1) * v->strides[d];
-    }
-    return r;
-}
-
 /* Layout code of a [rows, cols] matrix with strides (s0, s1): 0 cols unit-stride,
  * 1 rows unit-stride, -1 neither (pack first). */
 static int mat_kind(int64_t rows, int64_t cols, int64_t s0, int64_t s1) {
@@ -121,7 +112,7 @@ st_status stvk_matmul(int dev, const st_kview *dst, const st_kview *a, const st_
     int64_t B = dst->shape[0], M = dst->shape[1], N = dst->shape[2], K = a->shape[2];
     if (B == 0 || M == 0 || N == 0) return ST_OK;
     if (K == 0) return stvk_fill(dev, dst, 0.0);
-    if (reach3(a) > STVK_MAX_ELEMS || reach3(b) > STVK_MAX_ELEMS || reach3(dst) > STVK_MAX_ELEMS)
+    if (stvk_view_reach(a) > STVK_MAX_ELEMS || stvk_view_reach(b) > STVK_MAX_ELEMS || stvk_view_reach(dst) > STVK_MAX_ELEMS)
         return st_err(ST_E_UNSUPPORTED, "matmul: an operand of more than 2^31 elements is beyond the vulkan "
                                         "backend's 32-bit indexing");
     st_kview av = *a, bv = *b;

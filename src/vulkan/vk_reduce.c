@@ -97,17 +97,8 @@ static void plan_init(rplan *P, const st_kview *dst, const st_kview *x, uint32_t
     P->colish = g->nk > 0 && g->kx[g->nk - 1] < g->rx[g->nr - 1];
 }
 
-static int64_t reach(const st_kview *v) {
-    int64_t r = 1;
-    for (int d = 0; d < v->ndim; d++) {
-        if (v->shape[d] == 0) return 0;
-        r += (v->shape[d] - 1) * v->strides[d];
-    }
-    return r;
-}
-
 static st_status check32(const char *op, const st_kview *a, const st_kview *b, const rplan *P) {
-    if (reach(a) > STVK_MAX_ELEMS || reach(b) > STVK_MAX_ELEMS || P->n_out * P->n_red > STVK_MAX_ELEMS)
+    if (stvk_view_reach(a) > STVK_MAX_ELEMS || stvk_view_reach(b) > STVK_MAX_ELEMS || P->n_out * P->n_red > STVK_MAX_ELEMS)
         return st_err(ST_E_UNSUPPORTED, "%s: a tensor of more than 2^31 elements is beyond the vulkan backend's "
                                         "32-bit indexing", op);
     return ST_OK;
