@@ -123,7 +123,9 @@ static uint32_t pick_wg(const stvk_caps *caps, int wg, bool *sg) {
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_VOTE_BIT |
                           VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
     uint32_t ss = caps->subgroup_size;
-    *sg = ss >= 4 && (caps->subgroup_ops & need) == need && w % ss == 0 && caps->full_subgroups;
+    const char *force = st_env("ST_VULKAN_RANKK_SHARED"); /* tests: the shared-memory variants */
+    *sg = ss >= 4 && (caps->subgroup_ops & need) == need && w % ss == 0 && caps->full_subgroups &&
+          !(force && strcmp(force, "0") != 0);
     return w;
 }
 

@@ -78,9 +78,12 @@ uint global_linear() { return group_linear() * gl_WorkGroupSize.x + gl_LocalInvo
 
 // Rank-K total order as an unsigned key: larger key = ranks higher. NaN above +inf;
 // -0.0 equals +0.0. (Ties are broken by the lower column index by the kernels.)
+// Decided on the bits, not with float compares: a device may flush denormals to zero in
+// float arithmetic and comparisons (NVIDIA does: a denormal compared == 0.0 and became
+// +0, out of order with the CPU), and isnan may be folded under fast-math assumptions.
 uint float_key(float f) {
-    if (isnan(f)) return 0xFFFFFFFFu;
-    if (f == 0.0) f = 0.0;
     uint u = floatBitsToUint(f);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return 0xFFFFFFFFu; // NaN
+    if ((u & 0x7FFFFFFFu) == 0u) u = 0u;                      // -0 == +0
     return (u & 0x80000000u) != 0u ? ~u : (u | 0x80000000u);
 }
