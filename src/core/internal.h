@@ -107,6 +107,10 @@ typedef struct st_kview {
 } st_kview;
 
 st_kview st_kview_of(const st_tensor *t);
+/* Appends a dim (size n; strides s[k] of ns operands) to a dims list of cnt entries,
+ * merging it into the previous dim when strides[k][cnt-1] == s[k]*n for every operand.
+ * Returns the new count. Shared by the reduction planners of every backend. */
+int st_dims_push(int cnt, int64_t *sizes, int64_t **strides, int ns, int64_t n, const int64_t *s);
 int64_t st_shape_numel(int ndim, const int64_t *shape);
 bool st_kview_contiguous(const st_kview *v);
 

@@ -42,6 +42,21 @@ static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
     }
 }
 
+int st_dims_push(int cnt, int64_t *sizes, int64_t **strides, int ns, int64_t n, const int64_t *s) {
+    if (cnt > 0) {
+        bool ok = true;
+        for (int k = 0; k < ns; k++) ok = ok && strides[k][cnt - 1] == s[k] * n;
+        if (ok) {
+            sizes[cnt - 1] *= n;
+            for (int k = 0; k < ns; k++) strides[k][cnt - 1] = s[k];
+            return cnt;
+        }
+    }
+    sizes[cnt] = n;
+    for (int k = 0; k < ns; k++) strides[k][cnt] = s[k];
+    return cnt + 1;
+}
+
 bool st_device_supports_dtype(st_device dev, st_dtype dt) {
     const st_backend *be = st_backend_get(dev.kind);
     if (!be || !valid_dtype(dt)) return false;

@@ -177,24 +177,6 @@ typedef struct red_plan {
     int64_t rin, rstr; /* innermost reduced dim (1, 1 when none) */
 } red_plan;
 
-/* Append dim (size n, strides s[0..ns)) to a list, merging into the previous dim when
- * every stride allows it. */
-static int push_dim(int cnt, int64_t *sizes, int64_t **strides, int ns, int64_t n, const int64_t *s) {
-    if (cnt > 0) {
-        bool ok = true;
-        for (int k = 0; k < ns; k++)
-            if (strides[k][cnt - 1] != s[k] * n) ok = false;
-        if (ok) {
-            sizes[cnt - 1] *= n;
-            for (int k = 0; k < ns; k++) strides[k][cnt - 1] = s[k];
-            return cnt;
-        }
-    }
-    sizes[cnt] = n;
-    for (int k = 0; k < ns; k++) strides[k][cnt] = s[k];
-    return cnt + 1;
-}
-
 static void plan_init(red_plan *P, const st_kview *dst, const st_kview *x, uint32_t mask) {
     memset(P, 0, sizeof *P);
     P->n_out = P->n_red = 1;
@@ -207,7 +189,7 @@ static void plan_init(red_plan *P, const st_kview *dst, const st_kview *x, uint3
         if (x->shape[d] == 1) continue;
         if (!red) {
             int64_t s[2] = {x->strides[d], dst->strides[d]};
-            P->nk = push_dim(P->nk, P->ks, kstr, 2, x->shape[d], s);
+            P->nk = st_dims_push(P->nk, P->ks, kstr, 2, x->shape[d], s);
             continue;
         }
         int j = no++; /* insertion by falling stride (stable) */
@@ -218,7 +200,7 @@ static void plan_init(red_plan *P, const st_kview *dst, const st_kview *x, uint3
         order[j] = d;
     }
     for (int k = 0; k < no; k++)
-        P->nr = push_dim(P->nr, P->rs, rstr, 1, x->shape[order[k]], &x->strides[order[k]]);
+        P->nr = st_dims_push(P->nr, P->rs, rstr, 1, x->shape[order[k]], &x->strides[order[k]]);
     P->rin = P->nr ? P->rs[P->nr - 1] : 1;
     P->rstr = P->nr ? P->rx[P->nr - 1] : 1;
 }

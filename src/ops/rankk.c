@@ -63,6 +63,9 @@ static void heur_follow_device(const st_backend *be, int dev) {
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     static const st_backend *last_be;
     static int last_dev = -1;
+    /* The common case (same device as the last call) takes no lock. */
+    if (__atomic_load_n(&last_be, __ATOMIC_ACQUIRE) == be && __atomic_load_n(&last_dev, __ATOMIC_ACQUIRE) == dev)
+        return;
     pthread_mutex_lock(&mu);
     if (be != last_be || dev != last_dev) {
         st_device_info info;
@@ -74,8 +77,8 @@ static void heur_follow_device(const st_backend *be, int dev) {
             st_heur_set_limits(NULL); /* back from a GPU: the default limits */
         }
         st_heur_set_backend(be->name);
-        last_be = be;
-        last_dev = dev;
+        __atomic_store_n(&last_dev, dev, __ATOMIC_RELEASE);
+        __atomic_store_n(&last_be, be, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&mu);
 }

@@ -84,11 +84,6 @@ bool stvk_geom_make(stvk_geom *g, int nops, const st_kview *const *views) {
     return contig;
 }
 
-/* Weak defaults for kernel entries not yet provided by a kernel file: they report the
- * op as unsupported on this backend (the op layer names the op and shapes). */
-#define WEAK __attribute__((weak))
-#define NOT_YET(what) st_err(ST_E_UNSUPPORTED, "vulkan: %s is not implemented on this backend", what)
-
 const st_backend st_vulkan_backend = {
     .name = "vulkan",
     .kind = ST_BACKEND_VULKAN,

@@ -43,23 +43,6 @@ typedef struct rpc {
     uint32_t pad;
 } rpc;
 
-/* Append a dim (size n, strides s[0..ns)) to a list, merging into the previous dim when
- * every stride allows it. */
-static int push_dim(int cnt, int64_t *sizes, int64_t **strides, int ns, int64_t n, const int64_t *s) {
-    if (cnt > 0) {
-        bool ok = true;
-        for (int k = 0; k < ns; k++) ok = ok && strides[k][cnt - 1] == s[k] * n;
-        if (ok) {
-            sizes[cnt - 1] *= n;
-            for (int k = 0; k < ns; k++) strides[k][cnt - 1] = s[k];
-            return cnt;
-        }
-    }
-    sizes[cnt] = n;
-    for (int k = 0; k < ns; k++) strides[k][cnt] = s[k];
-    return cnt + 1;
-}
-
 /* Plan of x reduced over mask into dst (dst_red: dst strides of the reduced dims are
  * kept too, for softmax, where dst has x's shape). */
 static void plan_init(rplan *P, const st_kview *dst, const st_kview *x, uint32_t mask, bool dst_red) {
@@ -75,7 +58,7 @@ static void plan_init(rplan *P, const st_kview *dst, const st_kview *x, uint32_t
         if (x->shape[d] == 1) continue;
         if (!red) {
             int64_t s[2] = {x->strides[d], dst->strides[d]};
-            g->nk = push_dim(g->nk, g->ks, kstr, 2, x->shape[d], s);
+            g->nk = st_dims_push(g->nk, g->ks, kstr, 2, x->shape[d], s);
             continue;
         }
         int j = no++;
@@ -87,7 +70,7 @@ static void plan_init(rplan *P, const st_kview *dst, const st_kview *x, uint32_t
     }
     for (int k = 0; k < no; k++) {
         int64_t s[2] = {x->strides[order[k]], dst_red ? dst->strides[order[k]] : 0};
-        g->nr = push_dim(g->nr, g->rs, rstr, dst_red ? 2 : 1, x->shape[order[k]], s);
+        g->nr = st_dims_push(g->nr, g->rs, rstr, dst_red ? 2 : 1, x->shape[order[k]], s);
     }
     if (g->nr == 0) { /* reducing size-1 dims only: one element */
         g->nr = 1;

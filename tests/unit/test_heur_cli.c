@@ -72,6 +72,10 @@ TEST(choose_text_and_usage) {
     CHECK(run("heur choose --rows 8 --cols 100 --k -1", out, sizeof out) == 2);
     CHECK(run("heur choose --rows 8 --cols 100 --k 1 --subgroup 2", out, sizeof out) == 2);
     CHECK(run("heur choose --rows 8 --cols 100 --k 1 --bogus", out, sizeof out) == 2);
+    CHECK(run("heur choose --rows 8 --cols 100 --k 1 --device tpu", out, sizeof out) == 2); /* unknown name */
+    CHECK_MSG(strstr(out, "tpu") != NULL, "%s", out);
+    CHECK(run("heur choose --rows 8 --cols 100 --k 4 --device cpu", out, sizeof out) == 0);
+    CHECK_MSG(strstr(out, "fallback") != NULL, "%s", out);
     CHECK(run("heur frobnicate", out, sizeof out) == 2);
     CHECK(run("heur", out, sizeof out) == 2);
 }

@@ -11,19 +11,12 @@
 #ifdef ST_HAVE_VULKAN
 #include "vulkan/vk_internal.h"
 
-static bool g_have;
 static const st_device VK = {ST_BACKEND_VULKAN, 0};
 
 static bool have_vk(void) {
-    static int once = -1;
-    if (once < 0) {
-        char why[256] = "";
-        once = st_backend_device_count(ST_BACKEND_VULKAN, why, sizeof why) > 0;
-        if (!once) printf("  (no Vulkan device: %s; Vulkan tests skipped)\n", why);
-        if (once) st_set_default_device(VK); /* every tensor of this file lives there */
-    }
-    g_have = once;
-    return g_have;
+    bool have = tl_have_device(ST_BACKEND_VULKAN);
+    if (have) st_set_default_device(VK); /* every tensor of this file lives there */
+    return have;
 }
 
 TEST(no_loader_falls_through_to_cpu) {

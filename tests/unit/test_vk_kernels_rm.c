@@ -17,15 +17,7 @@
 static const st_device VK = {ST_BACKEND_VULKAN, 0};
 static const st_device CPU = {ST_BACKEND_CPU, 0};
 
-static bool have_vk(void) {
-    static int once = -1;
-    if (once < 0) {
-        char why[256] = "";
-        once = st_backend_device_count(ST_BACKEND_VULKAN, why, sizeof why) > 0;
-        if (!once) printf("  (no Vulkan device: %s; Vulkan tests skipped)\n", why);
-    }
-    return once;
-}
+static bool have_vk(void) { return tl_have_device(ST_BACKEND_VULKAN); }
 
 /* Host copy (contiguous f32/f64/i64 as double) of t; caller frees. */
 static double *host(st_tensor *t, int64_t *n) {

@@ -17,14 +17,7 @@ st_status st_rankk_with_params(st_tensor *x, st_rankk_kind kind, int64_t k, st_d
 static st_device g_vk;
 
 static bool vk_ready(void) {
-    static int state = -1;
-    if (state < 0) {
-        char why[256] = "";
-        state = st_backend_device_count(ST_BACKEND_VULKAN, why, sizeof why) > 0;
-        if (state) state = st_device_parse("vulkan", &g_vk) == ST_OK;
-        if (!state) printf("  skip: no Vulkan device (%s)\n", why);
-    }
-    return state;
+    return tl_have_device(ST_BACKEND_VULKAN) && st_device_parse("vulkan", &g_vk) == ST_OK;
 }
 
 static uint64_t g_rs = 88172645463325252ull;

@@ -10,18 +10,9 @@
 #include "vulkan/vk_internal.h"
 
 static st_device g_vk;
-static bool g_have;
 
 static bool vk_ready(void) {
-    static int state = -1;
-    if (state < 0) {
-        char why[256] = "";
-        state = st_backend_device_count(ST_BACKEND_VULKAN, why, sizeof why) > 0;
-        if (state) state = st_device_parse("vulkan", &g_vk) == ST_OK;
-        if (!state) printf("  skip: no Vulkan device (%s)\n", why);
-        g_have = state;
-    }
-    return state;
+    return tl_have_device(ST_BACKEND_VULKAN) && st_device_parse("vulkan", &g_vk) == ST_OK;
 }
 
 /* ---------------------------------------------------------------- oracle */

@@ -85,3 +85,14 @@ int tl_main(int argc, char **argv) {
 }
 
 __attribute__((weak)) int main(int argc, char **argv) { return tl_main(argc, argv); }
+
+bool tl_have_device(st_backend_kind kind) {
+    static int state[ST_NUM_BACKENDS] = {-1, -1, -1, -1};
+    if ((unsigned)kind >= ST_NUM_BACKENDS) return false;
+    if (state[kind] < 0) {
+        char why[256] = "";
+        state[kind] = st_backend_device_count(kind, why, sizeof why) > 0;
+        if (!state[kind]) printf("  (no %s device: %s; its tests skipped)\n", st_backend_name(kind), why);
+    }
+    return state[kind] == 1;
+}

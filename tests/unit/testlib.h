@@ -66,6 +66,10 @@ void tl_install_fault_allocator(void);
  * exit code, or -1 when it could not run or was killed. */
 int tl_run_cmd(const char *cmd, char *out, size_t cap);
 
+/* Whether the backend has a usable device; the first call without one prints why
+ * ("skipped: ...") so that a test file whose cases return early says so once. */
+bool tl_have_device(st_backend_kind kind);
+
 /* Runs every registered test (or those named in argv). */
 int tl_main(int argc, char **argv);
 
