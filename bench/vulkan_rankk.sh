@@ -4,9 +4,11 @@
 # (a machine without glslc can take a BUILD_DIR built elsewhere), checks correctness,
 # then times every case.
 #   ours:  `spiral bench KIND --device vulkan --rows R --cols C --k K --reps N` — median
-#          of N runs after 2 warm-ups, each timed on the host from a synchronised device
-#          to the op's results being on the device (st_device_sync), through the public
-#          API and the heuristics chain (SPIRAL_HEUR_K etc. apply; `choice:` is logged).
+#          of N runs after 2 warm-ups through the public API and the heuristics chain
+#          (SPIRAL_HEUR_K etc. apply; `choice:` is logged): GPU time between two device
+#          timestamps around the op (st_device_timer_start/stop, like torch's CUDA
+#          events: the compared figure) and the host wall time from a synchronised
+#          device to the results being there (shown beside it).
 #   torch: bench/torch_rankk_cuda.py — torch.topk on CUDA, CUDA events, median of N
 #          (torch_wall_ms: host clock + synchronize, comparable with ours, also logged).
 #          MidK peer: torch.topk(x, lo+k, largest=False)[..., lo:] (torch has no MidK).
@@ -47,21 +49,22 @@ DEFAULT_CASES=""
 for k in 1 8 64 256 1024 32768; do DEFAULT_CASES+=" topk:1024:65536:$k"; done
 DEFAULT_CASES+=" bottomk:1024:65536:64 topk:1:67108864:64 topk:1:67108864:1024 topk:16384:256:8 midk:1024:65536:32768"
 CASES=${CASES:-$DEFAULT_CASES}
-echo "| case | ours ms | torch ms | torch/ours |"
-echo "|---|---:|---:|---:|"
+echo "| case | ours GPU ms | ours wall ms | torch ms | torch/ours |"
+echo "|---|---:|---:|---:|---:|"
 for c in $CASES; do
   IFS=: read -r kind rows cols k <<<"$c"
   out=$("$SPIRAL" bench "$kind" --device vulkan --rows "$rows" --cols "$cols" --k "$k" --reps "$REPS" 2>&1) || true
   echo "$c $out" >>"$LOG"
-  ours=$(sed -n 's/^median_ms=//p' <<<"$out")
+  ours=$(sed -n 's/^device_median_ms=//p' <<<"$out")
+  wall=$(sed -n 's/^median_ms=//p' <<<"$out")
   peer=$("$PY" "$HERE/torch_rankk_cuda.py" time "$kind" "$rows" "$cols" "$k" "$REPS" 2>&1) || true
   echo "$c $peer" >>"$LOG"
   t=$(sed -n 's/^torch_ms=//p' <<<"$peer")
   if [ -z "$ours" ]; then
-    echo "| $kind ${rows}x${cols} k=$k | failed: $(tail -1 <<<"$out") | ${t:--} | - |"
+    echo "| $kind ${rows}x${cols} k=$k | failed: $(tail -1 <<<"$out") | - | ${t:--} | - |"
     continue
   fi
-  awk -v c="$kind ${rows}x${cols} k=$k" -v o="$ours" -v t="${t:-0}" \
-    'BEGIN { printf "| %s | %.3f | %.3f | %.2f |\n", c, o, t, (o > 0 ? t / o : 0) }'
+  awk -v c="$kind ${rows}x${cols} k=$k" -v o="$ours" -v w="$wall" -v t="${t:-0}" \
+    'BEGIN { printf "| %s | %.3f | %.3f | %.3f | %.2f |\n", c, o, w, t, (o > 0 ? t / o : 0) }'
 done
 exit $fail

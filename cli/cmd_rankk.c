@@ -114,12 +114,15 @@ int cmd_bench(int argc, char **argv) {
     st_release(xh);
     if (!x) return cli_fail("bench");
     st_heur_explanation ex;
-    if (st_heur_explain(kind == ST_MIDK ? ST_HEUR_MIDK : ST_HEUR_TOPK, rows, cols, k, false, &ex) == ST_OK) {
+    st_device_info di;
+    bool sg = st_device_get_info(d, &di) == ST_OK && di.subgroup; /* what rank-K on d asks the chain */
+    st_heur_set_device(d);
+    if (st_heur_explain(kind == ST_MIDK ? ST_HEUR_MIDK : ST_HEUR_TOPK, rows, cols, k, sg, &ex) == ST_OK) {
         printf("choice:");
         for (int i = 0; i < ex.nfields; i++) printf(" %s=%d(%s)", ex.fields[i].name, (int)ex.fields[i].value, ex.fields[i].where);
         printf("\n");
     }
-    double *t = malloc(sizeof(double) * (size_t)reps);
+    double *t = malloc(sizeof(double) * 2 * (size_t)reps), *g = t ? t + reps : NULL;
     if (!t) {
         st_release(x);
         fprintf(stderr, "spiral bench: out of memory\n");
@@ -128,19 +131,26 @@ int cmd_bench(int argc, char **argv) {
     int rc = CLI_OK;
     for (long long r = -2; r < reps && rc == CLI_OK; r++) { /* 2 warm-up runs */
         st_tensor *v = NULL, *ix = NULL;
+        double gpu = 0;
         st_device_sync(d);
         double t0 = now_ms();
-        if (st_rankk_ex(x, kind, k, ST_I32, &v, &ix) != ST_OK || st_device_sync(d) != ST_OK) rc = cli_fail("bench");
+        if (st_device_timer_start(d) != ST_OK || st_rankk_ex(x, kind, k, ST_I32, &v, &ix) != ST_OK ||
+            st_device_timer_stop(d, &gpu) != ST_OK)
+            rc = cli_fail("bench");
         double dt = now_ms() - t0;
-        if (r >= 0) t[r] = dt;
+        if (r >= 0) t[r] = dt, g[r] = gpu;
         st_release(v);
         st_release(ix);
     }
     if (rc == CLI_OK) {
         qsort(t, (size_t)reps, sizeof *t, cmp_d);
+        qsort(g, (size_t)reps, sizeof *g, cmp_d);
         double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
-        printf("%s rows=%lld cols=%lld k=%lld device=%s reps=%lld min_ms=%.4f\n", argv[1], rows, cols, k, desc, reps, t[0]);
+        double gmed = reps % 2 ? g[reps / 2] : 0.5 * (g[reps / 2 - 1] + g[reps / 2]);
+        printf("%s rows=%lld cols=%lld k=%lld device=%s reps=%lld min_ms=%.4f device_min_ms=%.4f\n", argv[1], rows, cols,
+               k, desc, reps, t[0], g[0]);
         printf("median_ms=%.4f\n", med);
+        printf("device_median_ms=%.4f\n", gmed);
     }
     free(t);
     st_release(x);

@@ -164,6 +164,14 @@ ST_API st_status st_set_default_device(st_device dev);
 ST_API st_device st_get_default_device(void);
 /* Wait for all queued work on the device. */
 ST_API st_status st_device_sync(st_device dev);
+/* Device-side timing, like a pair of CUDA events: start records a timestamp into the
+ * device's queue; stop records a second one, waits for the device and sets *ms to the
+ * device time between the two (Vulkan: GPU timestamps, so host submit and wait costs are
+ * not counted). Where the device has no timestamps (and on the CPU) both sync and the
+ * host clock is used. One timer per device and thread; stop without start is
+ * ST_E_INVALID_ARG. */
+ST_API st_status st_device_timer_start(st_device dev);
+ST_API st_status st_device_timer_stop(st_device dev, double *ms);
 /* Whether tensors of dtype dt can live on dev (Vulkan: f32, i32, i64; CPU: all). */
 ST_API bool st_device_supports_dtype(st_device dev, st_dtype dt);
 

@@ -98,6 +98,11 @@ typedef struct st_backend {
     /* Identity for the tuner (st_device_get_info): name, vendor, driver and, when the
      * backend knows them, its limits (0 = not known; the heuristics' limits are used). */
     st_status (*identify)(int dev, st_device_info *out);
+    /* Device timer (st_device_timer_start/stop): start records a timestamp into the
+     * device's stream, stop records another, waits and returns the device time between
+     * them in ms. ST_E_UNSUPPORTED from start (or NULL entries): the host clock is used. */
+    st_status (*timer_start)(int dev);
+    st_status (*timer_stop)(int dev, double *ms);
 } st_backend;
 
 /* Whether rank-K on this backend asks the heuristics for subgroup kernels (the sg

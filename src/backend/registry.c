@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <strings.h>
+#include <time.h>
 
 #ifdef ST_HAVE_VULKAN
 extern const st_backend st_vulkan_backend;
@@ -216,6 +217,53 @@ st_status st_device_sync(st_device dev) {
     const st_backend *be = st_backend_get(dev.kind);
     if (!be) return st_err(ST_E_DEVICE, "backend '%s' is not compiled in", st_backend_name(dev.kind));
     return be->sync(dev.index);
+}
+
+/* Device timers: per thread and device, whether the backend's timer or the host clock
+ * runs, and the host clock's start. */
+#define ST_TIMER_DEVS 16
+static _Thread_local struct {
+    int mode; /* 0 not started, 1 backend timer, 2 host clock */
+    double t0;
+} g_timer[ST_NUM_BACKENDS][ST_TIMER_DEVS];
+
+static double host_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+st_status st_device_timer_start(st_device dev) {
+    const st_backend *be = st_backend_get(dev.kind);
+    if (!be) return st_err(ST_E_DEVICE, "backend '%s' is not compiled in", st_backend_name(dev.kind));
+    if (dev.index < 0 || dev.index >= ST_TIMER_DEVS)
+        return st_err(ST_E_INVALID_ARG, "st_device_timer_start: device index %d out of range [0, %d)", dev.index,
+                      ST_TIMER_DEVS);
+    st_status s = be->timer_start ? be->timer_start(dev.index) : ST_E_UNSUPPORTED;
+    if (s == ST_OK) {
+        g_timer[dev.kind][dev.index].mode = 1;
+        return ST_OK;
+    }
+    if (s != ST_E_UNSUPPORTED) return s;
+    if ((s = be->sync(dev.index)) != ST_OK) return s;
+    g_timer[dev.kind][dev.index].mode = 2;
+    g_timer[dev.kind][dev.index].t0 = host_ms();
+    return ST_OK;
+}
+
+st_status st_device_timer_stop(st_device dev, double *ms) {
+    if (!ms) return st_err(ST_E_INVALID_ARG, "st_device_timer_stop: ms is NULL");
+    const st_backend *be = st_backend_get(dev.kind);
+    if (!be) return st_err(ST_E_DEVICE, "backend '%s' is not compiled in", st_backend_name(dev.kind));
+    if (dev.index < 0 || dev.index >= ST_TIMER_DEVS || g_timer[dev.kind][dev.index].mode == 0)
+        return st_err(ST_E_INVALID_ARG, "st_device_timer_stop: the timer of %s:%d was not started in this thread",
+                      st_backend_name(dev.kind), dev.index);
+    int mode = g_timer[dev.kind][dev.index].mode;
+    g_timer[dev.kind][dev.index].mode = 0;
+    if (mode == 1) return be->timer_stop(dev.index, ms);
+    st_status s = be->sync(dev.index);
+    if (s == ST_OK) *ms = host_ms() - g_timer[dev.kind][dev.index].t0;
+    return s;
 }
 
 st_status st_device_get_info(st_device dev, st_device_info *out) {

@@ -228,6 +228,7 @@ static void query_caps(stvk_dev *d) {
         c->max_groups[i] = p->limits.maxComputeWorkGroupCount[i];
     }
     c->shared_mem = p->limits.maxComputeSharedMemorySize;
+    c->timestamp_period = p->limits.timestampPeriod;
     VkPhysicalDeviceVulkan13Features f13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                     .pNext = p->apiVersion >= VK_API_VERSION_1_3 ? &f13 : NULL};
@@ -272,6 +273,9 @@ static st_status open_device(stvk_dev *d, int index) {
             (d->qfam == UINT32_MAX || !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)))
             d->qfam = i;
     if (d->qfam == UINT32_MAX) return st_err(ST_E_DEVICE, "vulkan: device '%s' has no compute queue", d->caps.name);
+    uint32_t tsbits = qf[d->qfam].timestampValidBits;
+    d->ts_mask = tsbits == 0 ? 0 : tsbits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << tsbits) - 1);
+    d->ts_period = d->ts_mask ? (double)d->caps.timestamp_period : 0.0;
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
                                    .queueFamilyIndex = d->qfam,
@@ -329,6 +333,7 @@ static st_status open_device(stvk_dev *d, int index) {
     if (!d->modules) return st_err(ST_E_OOM, "vulkan: out of memory");
     d->mutex = &g_dev_mu[index];
     d->next_serial = 1;
+    stvk_profile_init(d);
     st_logf(ST_LOG_INFO, "vulkan: opened '%s' (subgroup %u, %u KiB shared, %s)", d->caps.name, d->caps.subgroup_size,
             d->caps.shared_mem / 1024, d->caps.uma ? "unified memory" : "discrete memory");
     return ST_OK;

@@ -66,7 +66,12 @@
     X(vkCmdPipelineBarrier)              \
     X(vkCmdCopyBuffer)                   \
     X(vkCmdFillBuffer)                   \
-    X(vkCmdUpdateBuffer)
+    X(vkCmdUpdateBuffer)                 \
+    X(vkCreateQueryPool)                 \
+    X(vkDestroyQueryPool)                \
+    X(vkCmdResetQueryPool)               \
+    X(vkCmdWriteTimestamp)               \
+    X(vkGetQueryPoolResults)
 
 #define STVK_DECL(f) PFN_##f f;
 typedef struct stvk_gfns {
@@ -84,6 +89,7 @@ extern stvk_ifns stvk_i;
 
 /* Per-device state (vk_device.c owns creation; vk_stream.c and vk_memory.c the rest). */
 #define STVK_RING 4 /* command buffers in flight */
+#define STVK_BATCH_CMDS 512 /* commands per command buffer before it is submitted */
 typedef struct stvk_batch {
     VkCommandBuffer cmd;
     VkFence fence;
@@ -94,7 +100,18 @@ typedef struct stvk_batch {
     struct stvk_buf *scratch; /* device buffers to return to the pool then */
     struct stvk_buf *arena;   /* small-constant arena of this batch */
     size_t arena_used;
+    VkQueryPool prof_pool;    /* ST_VULKAN_PROFILE: two timestamps per dispatch */
+    uint32_t nprof;           /* dispatches timed in this batch */
+    uint32_t prof_id[STVK_BATCH_CMDS]; /* their profile entries (stvk_dev.prof) */
 } stvk_batch;
+
+/* ST_VULKAN_PROFILE: GPU time per kernel (shader + specialisation), summed over the run. */
+typedef struct stvk_prof {
+    stvk_kernel key; /* key.shader points at name */
+    char name[64];
+    uint64_t count;
+    double total_ns, min_ns, max_ns;
+} stvk_prof;
 
 typedef struct stvk_pipe {
     stvk_kernel key; /* key.shader points at name */
@@ -130,6 +147,14 @@ typedef struct stvk_dev {
     stvk_stats stats;
     stvk_trace_fn trace;
     void *trace_ud;
+    /* GPU timestamps: period (ns per tick) and valid-bit mask; 0 when the queue has none */
+    double ts_period;
+    uint64_t ts_mask;
+    VkQueryPool timer_pool; /* st_device_timer_start/stop: 2 timestamps */
+    bool timer_started;
+    bool profile;           /* ST_VULKAN_PROFILE=1 */
+    stvk_prof *prof;
+    size_t nprof, cap_prof;
     void *mutex; /* pthread_mutex_t* */
 } stvk_dev;
 
@@ -142,6 +167,8 @@ void stvk_unlock(stvk_dev *d);
 st_status stvk_cmd(stvk_dev *d, VkCommandBuffer *out); /* current command buffer, barrier inserted */
 void stvk_cmd_done(stvk_dev *d);                       /* after recording one command */
 st_status stvk_flush(stvk_dev *d, bool wait);          /* submit the current batch; wait for all */
+/* GPU timestamps (vk_stream.c, lock held by the callers): profile setup at device open */
+void stvk_profile_init(stvk_dev *d);
 void stvk_batch_recycle(stvk_dev *d, stvk_batch *b);   /* fence signalled: release its buffers */
 
 /* vk_memory.c (lock held) */

@@ -53,6 +53,7 @@ typedef struct stvk_caps {
     uint64_t device_local_bytes;
     bool float64, int64, atomic_f32_add;
     bool uma;                   /* device-local memory is also host-visible */
+    float timestamp_period;     /* ns per timestamp tick */
 } stvk_caps;
 
 /* A device buffer (the storage handle the op layer holds). */
@@ -80,6 +81,9 @@ void stvk_buf_free(int dev, void *handle, size_t nbytes);
 st_status stvk_write(int dev, void *handle, size_t off, const void *src, size_t n);
 st_status stvk_read(int dev, void *handle, size_t off, void *dst, size_t n);
 st_status stvk_sync(int dev);
+/* Device timer (GPU timestamps): ST_E_UNSUPPORTED (no message) when the queue has none. */
+st_status stvk_timer_start(int dev);
+st_status stvk_timer_stop(int dev, double *ms);
 /* Device address of byte `off` of a storage handle. */
 static inline uint64_t stvk_addr(const void *handle, uint64_t off) { return ((const stvk_buf *)handle)->addr + off; }
 /* Device address of a kernel view's first element (handle address + offset*elemsize). */

@@ -9,12 +9,16 @@
  *
  * Pipelines are keyed by (shader, specialisation constants, full-subgroups flag) and
  * created once through a VkPipelineCache; shader modules are created once per shader.
+ *
+ * GPU timestamps (when the queue family has timestampValidBits): st_device_timer_start /
+ * _stop record a timestamp into the stream each (like a pair of CUDA events) and return
+ * the device time between them; ST_VULKAN_PROFILE=1 brackets every dispatch with two
+ * timestamps (a query pool per ring slot, read when the slot's fence has signalled) and
+ * prints the GPU time per kernel (shader + specialisation) to stderr at exit.
  */
 #include "vk_fns.h"
 
 #include <stdlib.h>
-
-#define STVK_BATCH_CMDS 512
 
 static void barrier(stvk_dev *d, VkCommandBuffer cmd) {
     VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -39,8 +43,11 @@ void stvk_batch_recycle(stvk_dev *d, stvk_batch *b) {
     }
     b->arena_used = 0;
     b->ncmds = 0;
+    b->nprof = 0;
     b->submitted = false;
 }
+
+static void profile_collect(stvk_dev *d, stvk_batch *b);
 
 static st_status wait_slot(stvk_dev *d, stvk_batch *b) {
     if (!b->submitted) return ST_OK;
@@ -49,6 +56,7 @@ static st_status wait_slot(stvk_dev *d, stvk_batch *b) {
     if (r != VK_SUCCESS) return st_err(ST_E_DEVICE, "vulkan: waiting for the device failed (VkResult %d%s)", (int)r,
                                        r == VK_ERROR_DEVICE_LOST ? ": device lost" : "");
     d->fn.vkResetFences(d->dev, 1, &b->fence);
+    profile_collect(d, b);
     stvk_batch_recycle(d, b);
     return ST_OK;
 }
@@ -65,6 +73,8 @@ st_status stvk_cmd(stvk_dev *d, VkCommandBuffer *out) {
             return st_err(ST_E_DEVICE, "vulkan: vkBeginCommandBuffer failed");
         b->recording = true;
         b->serial = d->next_serial++;
+        b->nprof = 0;
+        if (d->profile) d->fn.vkCmdResetQueryPool(b->cmd, b->prof_pool, 0, 2 * STVK_BATCH_CMDS);
     }
     if (d->need_barrier) {
         barrier(d, b->cmd);
@@ -186,6 +196,146 @@ static st_status get_pipeline(stvk_dev *d, const stvk_kernel *k, VkPipeline *out
     return ST_OK;
 }
 
+/* ---------------------------------------------------------------- GPU timestamps */
+
+static int profile_entry(stvk_dev *d, const stvk_kernel *k) {
+    for (size_t i = 0; i < d->nprof; i++)
+        if (same_key(&d->prof[i].key, k)) return (int)i;
+    if (d->nprof == d->cap_prof) {
+        size_t cap = d->cap_prof ? 2 * d->cap_prof : 64;
+        stvk_prof *np = realloc(d->prof, cap * sizeof *np);
+        if (!np) return -1; /* not timed; the dispatch itself goes on */
+        for (size_t i = 0; i < d->nprof; i++) np[i].key.shader = np[i].name;
+        d->prof = np;
+        d->cap_prof = cap;
+    }
+    stvk_prof *e = &d->prof[d->nprof];
+    memset(e, 0, sizeof *e);
+    e->key = *k;
+    snprintf(e->name, sizeof e->name, "%s", k->shader);
+    e->key.shader = e->name;
+    e->min_ns = 1e300;
+    return (int)d->nprof++;
+}
+
+/* The slot's fence has signalled: add its dispatches' GPU times to the profile. */
+static void profile_collect(stvk_dev *d, stvk_batch *b) {
+    if (!d->profile || b->nprof == 0) return;
+    uint64_t ts[2 * STVK_BATCH_CMDS];
+    VkResult r = d->fn.vkGetQueryPoolResults(d->dev, b->prof_pool, 0, 2 * b->nprof, sizeof(uint64_t) * 2 * b->nprof,
+                                             ts, sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (r != VK_SUCCESS) return;
+    for (uint32_t i = 0; i < b->nprof; i++) {
+        stvk_prof *e = &d->prof[b->prof_id[i]];
+        double ns = (double)((ts[2 * i + 1] - ts[2 * i]) & d->ts_mask) * d->ts_period;
+        e->count++;
+        e->total_ns += ns;
+        if (ns < e->min_ns) e->min_ns = ns;
+        if (ns > e->max_ns) e->max_ns = ns;
+    }
+    b->nprof = 0;
+}
+
+static stvk_dev *g_prof_devs[STVK_MAX_DEVICES];
+static int g_nprof_devs;
+
+static int prof_cmp(const void *a, const void *b) {
+    double x = ((const stvk_prof *)a)->total_ns, y = ((const stvk_prof *)b)->total_ns;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void profile_report(void) {
+    for (int i = 0; i < g_nprof_devs; i++) {
+        stvk_dev *d = g_prof_devs[i];
+        stvk_lock(d);
+        stvk_flush(d, true);
+        qsort(d->prof, d->nprof, sizeof *d->prof, prof_cmp);
+        double all = 0;
+        for (size_t j = 0; j < d->nprof; j++) all += d->prof[j].total_ns;
+        fprintf(stderr, "# ST_VULKAN_PROFILE %s: GPU time per kernel (%.3f ms in all)\n", d->caps.name, all / 1e6);
+        fprintf(stderr, "# %10s %8s %10s %10s %10s  kernel [spec]\n", "total_ms", "count", "mean_us", "min_us", "max_us");
+        for (size_t j = 0; j < d->nprof; j++) {
+            const stvk_prof *e = &d->prof[j];
+            fprintf(stderr, "# %10.3f %8llu %10.2f %10.2f %10.2f  %s [", e->total_ns / 1e6, (unsigned long long)e->count,
+                    e->total_ns / 1e3 / (double)e->count, e->min_ns / 1e3, e->max_ns / 1e3, e->name);
+            for (int q = 0; q < e->key.nspec; q++) fprintf(stderr, "%s%u", q ? " " : "", e->key.spec[q]);
+            fprintf(stderr, "]\n");
+        }
+        stvk_unlock(d);
+    }
+}
+
+void stvk_profile_init(stvk_dev *d) {
+    const char *v = st_env("ST_VULKAN_PROFILE");
+    if (!v || !*v || !strcmp(v, "0")) return;
+    if (!d->ts_mask) {
+        st_logf(ST_LOG_WARN, "ST_VULKAN_PROFILE: the compute queue of '%s' has no timestamps; not profiling",
+                d->caps.name);
+        return;
+    }
+    VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                .queryCount = 2 * STVK_BATCH_CMDS};
+    for (int i = 0; i < STVK_RING; i++)
+        if (d->fn.vkCreateQueryPool(d->dev, &qi, NULL, &d->ring[i].prof_pool) != VK_SUCCESS) {
+            st_logf(ST_LOG_WARN, "ST_VULKAN_PROFILE: vkCreateQueryPool failed; not profiling");
+            return;
+        }
+    d->profile = true;
+    if (g_nprof_devs == 0) atexit(profile_report);
+    if (g_nprof_devs < STVK_MAX_DEVICES) g_prof_devs[g_nprof_devs++] = d;
+}
+
+st_status stvk_timer_start(int dev) {
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return st_last_status();
+    if (!d->ts_mask) return ST_E_UNSUPPORTED; /* the caller falls back to the host clock */
+    stvk_lock(d);
+    st_status s = ST_OK;
+    if (!d->timer_pool) {
+        VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                    .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                    .queryCount = 2};
+        if (d->fn.vkCreateQueryPool(d->dev, &qi, NULL, &d->timer_pool) != VK_SUCCESS) {
+            d->timer_pool = VK_NULL_HANDLE;
+            s = st_err(ST_E_DEVICE, "vulkan: vkCreateQueryPool failed (device timer)");
+        }
+    }
+    VkCommandBuffer cmd;
+    if (s == ST_OK) s = stvk_cmd(d, &cmd);
+    if (s == ST_OK) {
+        d->fn.vkCmdResetQueryPool(cmd, d->timer_pool, 0, 2);
+        d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, d->timer_pool, 0);
+        d->timer_started = true;
+    }
+    stvk_unlock(d);
+    return s;
+}
+
+st_status stvk_timer_stop(int dev, double *ms) {
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return st_last_status();
+    stvk_lock(d);
+    st_status s = ST_OK;
+    VkCommandBuffer cmd;
+    if (!d->timer_started) s = st_err(ST_E_INVALID_ARG, "st_device_timer_stop: the timer of vulkan:%d was not started", dev);
+    if (s == ST_OK) s = stvk_cmd(d, &cmd);
+    if (s == ST_OK) {
+        d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, d->timer_pool, 1);
+        d->timer_started = false;
+        s = stvk_flush(d, true);
+    }
+    if (s == ST_OK) {
+        uint64_t ts[2];
+        VkResult r = d->fn.vkGetQueryPoolResults(d->dev, d->timer_pool, 0, 2, sizeof ts, ts, sizeof ts[0],
+                                                 VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+        if (r != VK_SUCCESS) s = st_err(ST_E_DEVICE, "vulkan: reading the device timer failed (VkResult %d)", (int)r);
+        else *ms = (double)((ts[1] - ts[0]) & d->ts_mask) * d->ts_period / 1e6;
+    }
+    stvk_unlock(d);
+    return s;
+}
+
 static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz,
                                  const void *pc, uint32_t pcsize) {
     if (pcsize > STVK_PUSH_MAX || (pcsize & 3))
@@ -201,7 +351,15 @@ static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx,
     if ((s = stvk_cmd(d, &cmd)) != ST_OK) return s;
     d->fn.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p);
     if (pcsize) d->fn.vkCmdPushConstants(cmd, d->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pcsize, pc);
+    stvk_batch *b = &d->ring[d->cur];
+    int prof = d->profile && b->nprof < STVK_BATCH_CMDS ? profile_entry(d, k) : -1;
+    if (prof >= 0)
+        d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof);
     d->fn.vkCmdDispatch(cmd, gx, gy, gz);
+    if (prof >= 0) {
+        d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof + 1);
+        b->prof_id[b->nprof++] = (uint32_t)prof;
+    }
     d->stats.dispatches++;
     snprintf(d->stats.last_shader, sizeof d->stats.last_shader, "%s", k->shader);
     memcpy(d->stats.last_spec, k->spec, sizeof d->stats.last_spec);
