@@ -25,12 +25,13 @@ typedef struct st_rankk_params {
     int wg;       /* workgroup size; on the CPU: rows per scheduling task */
     int kl;       /* candidates kept per lane before a shrink (CPU: slack = 16*kl) */
     int64_t ch;   /* TopK column chunk per task in pass 1 (0 = whole row) */
-    int algo;     /* 0 = streaming filter, 1 = radix select (ST_RANKK_ALGO_*) */
+    int algo;     /* 0 = streaming filter, 1 = radix select, 2 = subgroup select (ST_RANKK_ALGO_*) */
     int64_t tile; /* MidK columns per compaction tile */
     bool est;     /* estimate the threshold from a sample before the pass (filter) */
 } st_rankk_params;
 #define ST_RANKK_ALGO_FILTER 0
 #define ST_RANKK_ALGO_RADIX 1
+#define ST_RANKK_ALGO_SUBGROUP 2 /* GPU: one subgroup per row (rows of <= 32 x subgroup size); CPU: the filter */
 
 typedef struct st_backend {
     const char *name;

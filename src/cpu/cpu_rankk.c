@@ -5,7 +5,8 @@
  * lower column ranks first. Scores canonicalise -0.0 to +0.0 and every NaN to one NaN
  * above +inf, so results are exact and identical on every backend.
  *
- * Two algorithms, chosen by the heuristics (st_rankk_params.algo):
+ * Two algorithms, chosen by the heuristics (st_rankk_params.algo; algo 2, the GPUs'
+ * subgroup select, runs the filter here: the CPU has no subgroups):
  *  FILTER (f32 TopK/BottomK): one streaming pass with a running threshold. Candidates
  *    go to a buffer of k + 16*kl composites (score << 32 | ~column); a full buffer is
  *    shrunk to k by quickselect, which raises the threshold. With u2 the row is cut in
@@ -1252,7 +1253,7 @@ st_status st_cpu_rankk(int dev, st_rank_mode mode, const st_kview *vals, const s
     int64_t n = x->shape[nd - 1];
     int64_t rows = n ? st_shape_numel(nd, x->shape) / n : st_shape_numel(nd - 1, x->shape);
     if (k == 0 || rows == 0) return ST_OK;
-    bool filter = mode != ST_RANK_MID && x->dtype == ST_F32 && p->algo == ST_RANKK_ALGO_FILTER && n < 0xFFFFFFFFll;
+    bool filter = mode != ST_RANK_MID && x->dtype == ST_F32 && p->algo != ST_RANKK_ALGO_RADIX && n < 0xFFFFFFFFll;
     int nt = st_cpu_threads();
     /* wg lanes of a GPU workgroup ~ wg/32 rows of SIMD work per scheduling task */
     int64_t grain = p->wg > 32 ? (p->wg + 31) / 32 : 1;

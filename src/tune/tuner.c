@@ -38,7 +38,7 @@ static const cand_list topk_cands[] = {
     {"wg", 6, {32, 64, 128, 256, 512, 1024}},
     {"kl", 5, {4, 8, 16, 32, 64}},
     {"ch", 6, {0, 2048, 4096, 8192, 16384, 32768}},
-    {"algo", 2, {0, 1}},
+    {"algo", 3, {0, 1, 2}},
     {"est", 2, {0, 1}},
 };
 static const cand_list midk_cands[] = {

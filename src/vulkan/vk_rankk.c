@@ -43,7 +43,9 @@
  * kl = candidates per lane: CAP = kl * wg rounded down to a power of two, clamped to
  * [kk + wg (rounded up), min(14 wg, (shared memory - sample) / 8)] (spec 1); spec 2 = elements per
  * thread in flight (RK_V); ch and u2 as above (dispatch shapes); est (sample size spec 4
- * and the level-1 keep count); algo 1 = the exact path.
+ * and the level-1 keep count); algo 1 = the exact path; algo 2 = subgroup select for short
+ * rows (rk_sgsel: one subgroup per row, k rounds of subgroup argmax, no shared memory or
+ * barriers; where it cannot run, the filter).
  * Subgroup ballot compaction when the device has basic/vote/ballot/arithmetic/shuffle
  * subgroup ops (else, or with ST_VULKAN_RANKK_SHARED=1, the shared-atomic variant _sh:
  * one shared atomic per thread and step). With subgroups, kk <= subgroup size and wg a
@@ -257,6 +259,34 @@ static bool rows_stride(const st_kview *x, int64_t *rs) {
     return *rs >= 0;
 }
 
+/* algo = 2: one subgroup per row, k rounds of subgroup argmax (shaders/rk_sgsel.comp);
+ * rows of at most 32 subgroup-widths, f32/i32, on devices with subgroup arithmetic and
+ * full subgroups. wg (a multiple of the subgroup size) sets the rows per workgroup.
+ * ST_E_UNSUPPORTED (no message) where it cannot run: the caller takes the filter. */
+static st_status rk_sgsel(const rk_ctx *c, const stvk_caps *caps, const st_kview *vals, const st_kview *idx,
+                          uint32_t k, int wg) {
+    uint32_t S = caps->subgroup_size;
+    const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    if (!c->sg || S == 0 || (caps->subgroup_ops & need) != need || !caps->full_subgroups || c->n > 32u * S)
+        return ST_E_UNSUPPORTED;
+    uint32_t E = 4;
+    while (E * S < c->n) E *= 2;
+    uint32_t wmax = caps->max_wg_invocations < caps->max_wg_size[0] ? caps->max_wg_invocations : caps->max_wg_size[0];
+    uint32_t w = wg < 1 ? S : (uint32_t)wg > wmax ? wmax : (uint32_t)wg;
+    w = w / S * S;
+    if (w < S) w = S;
+    uint32_t per = w / S;
+    struct {
+        uint64_t src, dst, oidx;
+        uint32_t rs, n, k, rows;
+    } pc = {c->x, stvk_view_addr(vals), stvk_view_addr(idx), c->rs, c->n, k, c->rows};
+    char name[32];
+    snprintf(name, sizeof name, "rk_sgsel_%s", c->in);
+    stvk_kernel kern = {.shader = name, .spec = {w, E, c->mode | (c->vec4 ? RK_VEC4 : 0)}, .nspec = 3,
+                        .full_subgroups = true};
+    return stvk_dispatch_linear(c->dev, &kern, (c->rows + per - 1) / per, &pc, sizeof pc);
+}
+
 static bool use_subgroups(const stvk_caps *caps) {
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_VOTE_BIT |
                           VK_SUBGROUP_FEATURE_BALLOT_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT |
@@ -289,8 +319,10 @@ static st_status rankk_rows(int dev, st_rank_mode mode, const st_kview *vals, co
         /* a row of n columns keeps at most n/4 lanes busy (vec4): no larger groups */
         uint32_t lanes = pow2ceil((c.n + 3) / 4), floor_wg = caps->subgroup_size > 32 ? caps->subgroup_size : 32;
         if (lanes < floor_wg) lanes = floor_wg;
+        st_status s = ST_E_UNSUPPORTED;
+        if (p->algo == ST_RANKK_ALGO_SUBGROUP) s = rk_sgsel(&c, caps, vals, idx, (uint32_t)k, p->wg);
         if (c.wg > lanes) c.wg = lanes;
-        st_status s = rk_fast(&c, vals, idx, xr, mode, (uint32_t)k, p);
+        if (s == ST_E_UNSUPPORTED) s = rk_fast(&c, vals, idx, xr, mode, (uint32_t)k, p);
         if (s != ST_E_UNSUPPORTED) return s;
     }
     return stvk_rankk_exact(dev, mode, vals, idx, xr, k, p, 0);
