@@ -9,6 +9,7 @@
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_buffer_reference2 : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_EXT_control_flow_attributes : require
 
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer F32Buf { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32Buf { int v[]; };

@@ -16,7 +16,14 @@ void main() {
     TBuf xb = row_x(row);
     uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
     uvec3 cnt = uvec3(0u);
-    for (uint i = c0 + gl_LocalInvocationID.x; i < c1; i += gl_WorkGroupSize.x) cnt += classify(th, score_of(xb.v[i]));
+    const uint WG = gl_WorkGroupSize.x;
+    uint i = c0 + gl_LocalInvocationID.x;
+    for (; i + 7u * WG < c1; i += 8u * WG) { // 8 loads in flight per thread
+        T v[8];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * WG];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) cnt += classify(th, score_of(v[q]));
+    }
+    for (; i < c1; i += WG) cnt += classify(th, score_of(xb.v[i]));
     uvec3 tot;
     scan_u3(cnt, tot);
     if (gl_LocalInvocationID.x == 0u) U4Buf(pc.buf).v[g] = uvec4(tot, 0u);

@@ -44,43 +44,60 @@ void main() {
     for (uint a = c0; a < c1;) {
         uint b = counting ? min(c1, (a / pc.tile + 1u) * pc.tile) : c1;
         uint strict = 0u; // elements strictly inside the window already at this prefix
+        const uint WG = gl_WorkGroupSize.x;
 #ifdef RX_SG
-        // whole subgroups iterate together: the append is one atomic per subgroup
-        uint steps = (b - a + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
-        for (uint it = 0u; it < steps; it++) {
-            uint i = a + it * gl_WorkGroupSize.x + t;
-            KT s = KT(0);
-            bool m = false;
-            if (i < b) {
-                s = score_of(xb.v[i]);
-                KT q = s & pm;
-                m = q == p0 || q == p1;
-                strict += (mid ? (q < p0 && q > p1) : q > p1) ? 1u : 0u;
+        // whole subgroups iterate together: the append is one atomic per subgroup; the
+        // loads of 4 steps are in flight together
+        uint steps = (b - a + WG - 1u) / WG;
+        for (uint it = 0u; it < steps; it += 4u) {
+            T v[4];
+            [[unroll]] for (uint q = 0u; q < 4u; q++) {
+                uint i = a + (it + q) * WG + t;
+                if (i < b) v[q] = xb.v[i];
             }
-            uvec4 bal = subgroupBallot(m);
-            uint cnt = subgroupBallotBitCount(bal);
-            if (cnt == 0u) continue;
-            uint base = 0u;
-            if (subgroupElect()) base = atomicAdd(S.r[row].gcount, cnt);
-            base = subgroupBroadcastFirst(base);
-            if (m) {
-                uint slot = base + subgroupBallotExclusiveBitCount(bal);
-                if (slot < pc.cap) {
-                    gk.v[slot] = s;
-                    gc.v[slot] = i;
+            [[unroll]] for (uint q = 0u; q < 4u; q++) {
+                if (it + q >= steps) break;
+                uint i = a + (it + q) * WG + t;
+                KT s = KT(0);
+                bool m = false;
+                if (i < b) {
+                    s = score_of(v[q]);
+                    KT sq = s & pm;
+                    m = sq == p0 || sq == p1;
+                    strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
+                }
+                uvec4 bal = subgroupBallot(m);
+                uint cnt = subgroupBallotBitCount(bal);
+                if (cnt == 0u) continue;
+                uint base = 0u;
+                if (subgroupElect()) base = atomicAdd(S.r[row].gcount, cnt);
+                base = subgroupBroadcastFirst(base);
+                if (m) {
+                    uint slot = base + subgroupBallotExclusiveBitCount(bal);
+                    if (slot < pc.cap) {
+                        gk.v[slot] = s;
+                        gc.v[slot] = i;
+                    }
                 }
             }
         }
 #else
-        for (uint i = a + t; i < b; i += gl_WorkGroupSize.x) {
-            KT s = score_of(xb.v[i]);
-            KT q = s & pm;
-            strict += (mid ? (q < p0 && q > p1) : q > p1) ? 1u : 0u;
-            if (q == p0 || q == p1) {
-                uint slot = atomicAdd(S.r[row].gcount, 1u);
-                if (slot >= pc.cap) continue;
-                gk.v[slot] = s;
-                gc.v[slot] = i;
+        for (uint i0 = a + t; i0 < b; i0 += 4u * WG) {
+            T v[4];
+            [[unroll]] for (uint q = 0u; q < 4u; q++)
+                if (i0 + q * WG < b) v[q] = xb.v[i0 + q * WG];
+            [[unroll]] for (uint q = 0u; q < 4u; q++) {
+                uint i = i0 + q * WG;
+                if (i >= b) break;
+                KT s = score_of(v[q]);
+                KT sq = s & pm;
+                strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
+                if (sq == p0 || sq == p1) {
+                    uint slot = atomicAdd(S.r[row].gcount, 1u);
+                    if (slot >= pc.cap) continue;
+                    gk.v[slot] = s;
+                    gc.v[slot] = i;
+                }
             }
         }
 #endif

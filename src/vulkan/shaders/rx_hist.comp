@@ -28,7 +28,16 @@ void main() {
     KT p0 = s_pre[first_slot()], p1 = s_pre[1];
     TBuf xb = row_x(row);
     uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
-    for (uint i = c0 + t; i < c1; i += gl_WorkGroupSize.x) hist_add(score_of(xb.v[i]), pm, p0, p1, two, L);
+    // 8 loads per thread in flight before their histogram adds (one per step left a
+    // thread with a single 4-byte load outstanding: latency-bound far below bandwidth)
+    const uint WG = gl_WorkGroupSize.x;
+    uint i = c0 + t;
+    for (; i + 7u * WG < c1; i += 8u * WG) {
+        T v[8];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * WG];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) hist_add(score_of(v[q]), pm, p0, p1, two, L);
+    }
+    for (; i < c1; i += WG) hist_add(score_of(xb.v[i]), pm, p0, p1, two, L);
     barrier();
     if (FUSED != 0u) {
         pick(L);
