@@ -55,7 +55,7 @@ for c in $CASES; do
   IFS=: read -r kind rows cols k <<<"$c"
   out=$("$SPIRAL" bench "$kind" --device vulkan --rows "$rows" --cols "$cols" --k "$k" --reps "$REPS" 2>&1) || true
   echo "$c $out" >>"$LOG"
-  ours=$(sed -n 's/^device_median_ms=//p' <<<"$out")
+  ours=$(sed -n 's/^device_ms=//p' <<<"$out")
   wall=$(sed -n 's/^median_ms=//p' <<<"$out")
   peer=$("$PY" "$HERE/torch_rankk_cuda.py" time "$kind" "$rows" "$cols" "$k" "$REPS" 2>&1) || true
   echo "$c $peer" >>"$LOG"

@@ -1,7 +1,10 @@
 /* cmd_rankk.c — `spiral topk|bottomk|midk --k K [--device D] IN.npy VALUES.npy
  * INDICES.npy` (rank-K along the last axis of a .npy array) and `spiral bench
  * topk|bottomk|midk --rows R --cols C --k K [--device D] [--reps N]` (warm-up, then N
- * timed runs on random data; last line `median_ms=<number>`). Public API only. */
+ * timed runs on random data; `device_ms=<number>`: the median device time of the op
+ * between two device timestamps (st_device_timer_start/stop), last line
+ * `median_ms=<number>`: the median host wall time from a synchronised device to the
+ * results being there). Public API only. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -149,8 +152,8 @@ int cmd_bench(int argc, char **argv) {
         double gmed = reps % 2 ? g[reps / 2] : 0.5 * (g[reps / 2 - 1] + g[reps / 2]);
         printf("%s rows=%lld cols=%lld k=%lld device=%s reps=%lld min_ms=%.4f device_min_ms=%.4f\n", argv[1], rows, cols,
                k, desc, reps, t[0], g[0]);
+        printf("device_ms=%.4f\n", gmed);
         printf("median_ms=%.4f\n", med);
-        printf("device_median_ms=%.4f\n", gmed);
     }
     free(t);
     st_release(x);

@@ -93,4 +93,8 @@ TEST(bench_last_line) {
     char *last = strstr(out, "median_ms=");
     CHECK_MSG(last && strchr(last, '\n') == last + strlen(last) - 1, "%s", out);
     CHECK(strstr(out, "choice:") != NULL);
+    double dev = -1, wall = -1;
+    char *d = strstr(out, "device_ms=");
+    CHECK_MSG(d && sscanf(d, "device_ms=%lf", &dev) == 1 && sscanf(last, "median_ms=%lf", &wall) == 1, "%s", out);
+    CHECK_MSG(dev > 0 && dev <= wall * 1.05 + 0.05, "device_ms=%g median_ms=%g", dev, wall); /* cpu: host clock */
 }

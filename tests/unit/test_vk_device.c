@@ -6,6 +6,7 @@
  */
 #include "testlib.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #ifdef ST_HAVE_VULKAN
@@ -134,6 +135,50 @@ TEST(batching_waits_only_on_read) {
     CHECK(s2.waits > s1.waits);
     free(h);
     st_release(x);
+}
+
+static double host_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* st_device_timer_start/stop: GPU timestamps around recorded work; the device time is
+ * positive, within the host's wall time, longer for more work; stop needs a start. */
+TEST(device_timer) {
+    if (!have_vk()) return;
+    double ms = -1, empty = -1;
+    CHECK_STATUS(st_device_timer_stop(VK, &ms), ST_E_INVALID_ARG);
+    CHECK(strstr(st_last_error(), "not started") != NULL);
+    int64_t n = 1 << 20;
+    st_tensor *x = st_ones(1, &n, ST_F32);
+    CHECK(x != NULL);
+    CHECK_STATUS(st_device_sync(VK), ST_OK);
+    CHECK_STATUS(st_device_timer_start(VK), ST_OK);
+    CHECK_STATUS(st_device_timer_stop(VK, &empty), ST_OK);
+    double t0 = host_ms();
+    CHECK_STATUS(st_device_timer_start(VK), ST_OK);
+    for (int i = 0; i < 20; i++) {
+        st_tensor *y = st_add(x, x);
+        CHECK(y != NULL);
+        st_release(y);
+    }
+    CHECK_STATUS(st_device_timer_stop(VK, &ms), ST_OK);
+    double wall = host_ms() - t0;
+    CHECK_MSG(ms > 0 && ms <= wall + 0.01, "device %.4f ms, wall %.4f ms", ms, wall);
+    CHECK_MSG(empty >= 0 && empty < ms, "empty interval %.4f ms vs %.4f ms of work", empty, ms);
+    st_release(x);
+}
+
+/* ST_VULKAN_PROFILE=1: the GPU time per kernel is printed at exit. */
+TEST(profile_report) {
+    if (!have_vk()) return;
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "ST_VULKAN_PROFILE=1 '%s/spiral' bench topk --device vulkan --rows 4 --cols 3000 --k 5 --reps 2 2>&1",
+             ST_BINARY_DIR);
+    CHECK(tl_run_cmd(cmd, out, sizeof out) == 0);
+    CHECK_MSG(strstr(out, "# ST_VULKAN_PROFILE") && strstr(out, "rk_filter") && strstr(out, "device_ms="), "%s", out);
 }
 
 /* A 136 MiB tensor is beyond lavapipe's maxStorageBufferRange (128 MiB): buffers are

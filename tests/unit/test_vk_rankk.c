@@ -369,6 +369,64 @@ static bool same_trace(const trace_log *a, const trace_log *b) {
     return true;
 }
 
+/* algo = 2: one subgroup per row (rk_sgsel) for rows of at most 32 subgroup widths:
+ * every kind of data, k from 1 to n, f32 and i32, i32/i64 indices, rows at an odd
+ * stride (scalar loads) and several rows per workgroup; the dispatched kernel is
+ * rk_sgsel where the device can run it, and the shared-memory variant (no subgroups)
+ * falls back to the filter. */
+static trace_log g_sg_trace;
+TEST(subgroup_select) {
+    if (!vk_ready()) return;
+    const stvk_caps *caps = stvk_caps_of(g_vk.index);
+    uint32_t S = caps ? caps->subgroup_size : 0;
+    g_rs = tl_seed() | 1;
+    const int64_t ns[5] = {1, 7, 64, 255, 256};
+    for (int ni = 0; ni < 5; ni++)
+        for (int kind = 0; kind < 6; kind++)
+            for (int d = 0; d < 2; d++) {
+                st_dtype dt = d ? ST_I32 : ST_F32;
+                int64_t n = ns[ni], rows = 37, rs = n + (ni % 2); /* odd stride: scalar loads */
+                if (S && n > 32 * (int64_t)S) continue;
+                uint32_t *full = malloc(sizeof(uint32_t) * (size_t)(rows * rs));
+                uint32_t *x = malloc(sizeof(uint32_t) * (size_t)(rows * n));
+                for (int64_t i = 0; i < rows * rs; i++) full[i] = gen(dt, kind, i % rs);
+                for (int64_t r = 0; r < rows; r++) memcpy(x + r * n, full + r * rs, sizeof(uint32_t) * (size_t)n);
+                int64_t fshape[2] = {rows, rs};
+                st_tensor *ft = on_vk(full, 2, fshape, dt);
+                st_tensor *t = rs == n ? st_retain(ft) : st_slice(ft, 1, 0, n, 1);
+                CHECK_MSG(t != NULL, "view: %s", st_last_error());
+                const int64_t ks[4] = {1, n > 3 ? 3 : 1, n / 2 ? n / 2 : 1, n};
+                for (int ki = 0; ki < 4; ki++) {
+                    st_rankk_params p = P(false, ki % 2 ? 64 : 256, 8, 0, false);
+                    p.algo = ST_RANKK_ALGO_SUBGROUP;
+                    char what[96];
+                    snprintf(what, sizeof what, "sgsel kind %d %s n=%lld k=%lld", kind, d ? "i32" : "f32", (long long)n,
+                             (long long)ks[ki]);
+                    run1(t, x, dt, (ki + kind) % 2 == 0, rows, n, ks[ki], ki == 2 ? ST_I64 : ST_I32, &p, what);
+                }
+                st_release(t);
+                st_release(ft);
+                free(full);
+                free(x);
+            }
+    /* which kernel ran */
+    int64_t shape[2] = {5, 200};
+    uint32_t x[1000];
+    for (int i = 0; i < 1000; i++) x[i] = gen(ST_F32, 0, i);
+    st_tensor *t = on_vk(x, 2, shape, ST_F32);
+    st_rankk_params p = P(false, 128, 8, 0, false);
+    p.algo = ST_RANKK_ALGO_SUBGROUP;
+    CHECK(trace_of(t, 4, &p, &g_sg_trace) > 0);
+    bool sg_ok = S >= 8 && caps->full_subgroups && (caps->subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    if (sg_ok) CHECK_MSG(strncmp(g_sg_trace.shader[0], "rk_sgsel", 8) == 0, "algo=2 ran %s", g_sg_trace.shader[0]);
+    set_shared(true);
+    CHECK(trace_of(t, 4, &p, &g_sg_trace) > 0);
+    CHECK_MSG(strncmp(g_sg_trace.shader[0], "rk_filter", 9) == 0, "algo=2 without subgroups ran %s", g_sg_trace.shader[0]);
+    run1(t, x, ST_F32, true, 5, 200, 4, ST_I32, &p, "sgsel forced shared");
+    set_shared(false);
+    st_release(t);
+}
+
 TEST(no_dead_knobs) {
     if (!vk_ready()) return;
     const int64_t rows = 4, n = 40000, k = 64;
