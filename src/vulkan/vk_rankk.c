@@ -13,12 +13,10 @@
  *    subgroup and step). Threads stream 4 elements per step (one 16-byte load when
  *    rows are aligned), 4 steps' loads in flight, in stretches of 16 steps without a
  *    barrier; after each stretch the group checks the count. On overflow it rolls back
- *    to the stretch's start and redoes it one element per thread at a time, sorting the
- *    buffer and cutting it to the best k whenever the next element might not fit (which
- *    raises the threshold: a running top-k, nothing is lost; kk + wg <= CAP makes every
- *    element fit after a cut). At the end it sorts the buffer (bitonic, descending) and
- *    writes the best k. The streaming loop compares 32-bit keys with the threshold's
- *    key; composites are formed only where a subgroup holds a candidate.
+ *    to the stretch's start, sorts the buffer and cuts it to the best k (which raises
+ *    the threshold: a running top-k, nothing is lost) and redoes the stretch one step at
+ *    a time (kk + 4 wg <= CAP makes every step fit). At the end it sorts the buffer
+ *    (bitonic, descending) and writes the best k.
  *  u2 = 1: level 1 cuts rows into chunks of `ch` columns (0: the whole row), one
  *    workgroup each, keeping its best kk1 composites; merge levels (pairs as rows,
  *    segments of CAP) keep the best k of each segment while that shrinks the list
@@ -41,7 +39,7 @@
  * Parameters (every field changes what is dispatched): wg = workgroup size (spec 0;
  * capped at pow2ceil(n/4), at least 32, since a row of n columns keeps n/4 lanes busy);
  * kl = candidates per lane: CAP = kl * wg rounded down to a power of two, clamped to
- * [kk + wg (rounded up), min(14 wg, (shared memory - sample) / 8)] (spec 1); spec 2 = elements per
+ * [kk + 4 wg (rounded up), min(16 wg, (shared memory - sample) / 8)] (spec 1); spec 2 = elements per
  * thread in flight (RK_V); ch and u2 as above (dispatch shapes); est (sample size spec 4
  * and the level-1 keep count); algo 1 = the exact path; algo 2 = subgroup select for short
  * rows (rk_sgsel: one subgroup per row, k rounds of subgroup argmax, no shared memory or
@@ -99,15 +97,15 @@ static uint32_t pow2ceil(uint64_t v) {
 }
 
 /* Candidate buffer size and elements per thread for keeping kk; false when the buffer
- * cannot hold kk + wg (the slow path appends one element per thread between cuts) in
- * the device's shared memory. CAP = kl * wg rounded down to a power of two, at most
- * 14 * wg (so that a multiprocessor with 228 KiB of shared memory still holds 2048
- * threads' worth of workgroups: a larger buffer only costs occupancy), at least
- * kk + wg. */
+ * cannot hold kk + 4 wg (the slow path appends one sub-step after a cut) in the
+ * device's shared memory. CAP = kl * wg rounded down to a power of two, at most 16 * wg
+ * (128 bytes a thread: a multiprocessor with 228 KiB of shared memory still holds
+ * about 1800 threads' worth of workgroups; a larger buffer only costs occupancy), at
+ * least kk + 4 wg. */
 static bool rk_cap(const rk_ctx *c, uint32_t kk, uint32_t *cap, uint32_t *v) {
-    uint64_t need = (uint64_t)kk + c->wg;
+    uint64_t need = (uint64_t)kk + 4ull * c->wg;
     if (need > c->smem_cap) return false;
-    uint64_t want = (uint64_t)c->kl * c->wg, occ = 14ull * c->wg;
+    uint64_t want = (uint64_t)c->kl * c->wg, occ = 16ull * c->wg;
     if (want > occ) want = occ;
     uint32_t cp = pow2floor(want < c->smem_cap ? want : c->smem_cap);
     if (cp < need) cp = pow2ceil(need);

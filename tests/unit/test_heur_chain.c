@@ -97,7 +97,8 @@ TEST(seed_env_examples) {
     setenv("SPIRAL_HEUR_MIDK", "wg:sel(c>32768,256,128); tile:sel(c>65536,4096,2048)", 1);
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "u2", 1, "env SPIRAL_HEUR_K");
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "ch", 8192, "env SPIRAL_HEUR_K");
-    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "wg", 256, "fallback");
+    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "wg", 512, "fallback"); /* many rows on a GPU */
+    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, false, "wg", 128, "fallback");
     CHECK_FIELD(ST_HEUR_MIDK, 1024, 65536, 32768, true, "wg", 256, "env SPIRAL_HEUR_MIDK");
     CHECK_FIELD(ST_HEUR_MIDK, 1024, 65536, 32768, true, "tile", 2048, "env SPIRAL_HEUR_MIDK");
     CHECK_FIELD(ST_HEUR_MIDK, 1024, 65536, 32768, true, "u2", 1, "fallback");

@@ -8,12 +8,11 @@
 //
 // Filter: keep c >= thr. thr starts at 1 (everything), or with a sample (SAMP > 0) at
 // the key of the j-th best of SAMP strided elements, j a few sigma beyond kk's expected
-// share. The hot loop compares 32-bit keys with thr's key; only where a subgroup has a
-// candidate are composites formed and compared exactly. When a stretch of sub-steps
-// overflows the buffer (CAP), its appends are rolled back and it is redone one element
-// per thread at a time, the buffer being sorted and cut to the best kk (thr becomes the
-// kk-th) whenever the next element might not fit: the host guarantees kk + WG <= CAP.
-// Invariant: every element dropped so far is below thr, and every buffered one is >= thr.
+// share. When an iteration overflows the buffer (CAP), its appends are rolled back, the
+// buffer is sorted and cut to the best kk, thr becomes the kk-th, and the same
+// iteration (still in registers) is appended again: the host guarantees
+// kk + WG*V <= CAP, so this always fits. Invariant: every element dropped so far is
+// below thr, and every buffered one is >= thr.
 //
 // Variants (rankk.list): input IN_F32 / IN_I32 (raw rows, keys computed here) or
 // IN_PAIR (composites of an earlier level); USE_SG: subgroup ballot compaction (one
@@ -149,57 +148,32 @@ uint64_t sample_thr(uint rowoff, uint c0, uint m) {
 
 // This thread's 4 elements of sub-step w of [c0, c1) as composites (0 = none).
 // VEC4: columns c0 + (w*WG + tid)*4 + l (one 16-byte load); else c0 + (4w + l)*WG + tid.
-#ifdef IN_PAIR
 u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
     uint tid = gl_LocalInvocationID.x;
     u64vec4 r = u64vec4(0ul);
+#ifdef IN_PAIR
     uint col = c0 + 4u * w * WG + tid;
     for (uint l = 0u; l < 4u; l++, col += WG)
         if (col < c1) r[l] = U64Buf(pc.src).v[rowoff + col];
-    return r;
-}
 #else
-// Raw inputs: the 4 elements' keys, their first column and column step, and which are
-// inside [c0, c1). The hot loop compares 32-bit keys only (key >= the threshold's key is
-// necessary for a composite to reach it); composites are formed only where a lane of the
-// subgroup has such a candidate.
-uvec4 load_keys(uint rowoff, uint c0, uint c1, uint w, out uint col, out uint cstep, out bvec4 ok) {
-    uint tid = gl_LocalInvocationID.x;
-    uvec4 x = uvec4(0u);
     if (VEC4) {
-        col = c0 + (w * WG + tid) * 4u;
-        cstep = 1u;
-    } else {
-        col = c0 + 4u * w * WG + tid;
-        cstep = WG;
-    }
-    if (VEC4 && col + 4u <= c1) {
-        x = U32x4Buf(pc.src).v[(rowoff + col) >> 2];
-        ok = bvec4(true);
-    } else {
-        for (uint l = 0u; l < 4u; l++) {
-            uint c = col + l * cstep;
-            ok[l] = c < c1;
-            if (ok[l]) x[l] = load_bits(rowoff + c);
+        uint col = c0 + (w * WG + tid) * 4u;
+        if (col + 4u <= c1) {
+            uvec4 x = U32x4Buf(pc.src).v[(rowoff + col) >> 2];
+            r = u64vec4(comp_of(key_of(x.x), col), comp_of(key_of(x.y), col + 1u), comp_of(key_of(x.z), col + 2u),
+                        comp_of(key_of(x.w), col + 3u));
+        } else {
+            for (uint l = 0u; l < 4u; l++)
+                if (col + l < c1) r[l] = comp_of(key_of(load_bits(rowoff + col + l)), col + l);
         }
+    } else {
+        uint col = c0 + 4u * w * WG + tid;
+        for (uint l = 0u; l < 4u; l++, col += WG)
+            if (col < c1) r[l] = comp_of(key_of(load_bits(rowoff + col)), col);
     }
-    return uvec4(key_of(x.x), key_of(x.y), key_of(x.z), key_of(x.w));
-}
-
-u64vec4 comps(uvec4 key, uint col, uint cstep, bvec4 ok) {
-    u64vec4 r = u64vec4(0ul);
-    for (uint l = 0u; l < 4u; l++)
-        if (ok[l]) r[l] = comp_of(key[l], col + l * cstep);
+#endif
     return r;
 }
-
-u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
-    uint col, cs;
-    bvec4 ok;
-    uvec4 k = load_keys(rowoff, c0, c1, w, col, cs, ok);
-    return comps(k, col, cs, ok);
-}
-#endif
 
 uint put(u64vec4 v, bvec4 ok, uint p) {
     for (uint l = 0u; l < 4u; l++)
@@ -246,12 +220,9 @@ void append4(u64vec4 a, u64vec4 b, u64vec4 c, u64vec4 d, uint64_t thr) {
 // each subgroup sorts its lanes' best keys (shuffles) and takes the kk-th: kk lanes hold
 // an element at least that large. The group takes the largest such bound.
 uint64_t pre_thr(uint rowoff, uint c0, uint c1) {
-#if defined(USE_SG) && !defined(IN_PAIR)
-    uint col, cs;
-    bvec4 ok;
-    uvec4 a = load_keys(rowoff, c0, c1, 0u, col, cs, ok);
-    a = uvec4(ok) * a; // keys outside the segment count as 0 (below every real one's bound)
-    uint v = max(max(a.x, a.y), max(a.z, a.w)), lane = gl_SubgroupInvocationID;
+#ifdef USE_SG
+    u64vec4 a = fetch(rowoff, c0, c1, 0u);
+    uint v = uint(max(max(a.x, a.y), max(a.z, a.w)) >> 32), lane = gl_SubgroupInvocationID;
     for (uint size = 2u; size <= gl_SubgroupSize; size <<= 1)
         for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
             uint o = subgroupShuffleXor(v, stride);
@@ -264,17 +235,6 @@ uint64_t pre_thr(uint rowoff, uint c0, uint c1) {
 #else
     return 1ul;
 #endif
-}
-
-// Cuts the buffer's cnt candidates to the best kk (sorted); returns the new threshold
-// (the kk-th best: every dropped candidate is below it). cnt > kk, uniform.
-uint64_t cut(uint cnt, uint kk) {
-    sort_desc(cnt);
-    uint64_t t = buf[kk - 1u];
-    barrier();
-    if (gl_LocalInvocationID.x == 0u) s_cnt = kk;
-    barrier();
-    return t;
 }
 
 const uint CHK = 16u; // sub-steps between overflow checks (optimistic stretch)
@@ -298,39 +258,20 @@ void main() {
     if (PRETHR) thr = max(thr, pre_thr(rowoff, c0, c1));
     // Stream sub-steps (4 elements per thread) in stretches of CHK without barriers,
     // V/4 sub-steps' loads in flight at once; check the count after each stretch. On
-    // overflow: back to the count at the stretch's start (ck) and redo the stretch
-    // slowly: one element per thread at a time, cutting the buffer to the best kk
-    // (which raises thr) whenever the next element per thread might not fit (the host
-    // guarantees kk + WG <= CAP, so after a cut it always does).
+    // overflow: back to the count at the stretch's start (ck), cut the buffer to the
+    // best kk (raises thr) and redo the stretch one sub-step at a time, each of which
+    // fits (the host guarantees kk + 4*WG <= CAP).
     uint nsub = (m + 4u * WG - 1u) / (4u * WG);
-    uint u = 0u, ck = 0u;
+    uint u = 0u, ck = 0u, slow_end = 0u;
     const uint G = V / 4u;
     while (u < nsub) {
-        uint ue = min(u + CHK, nsub);
+        uint ue = min(u + (u < slow_end ? 1u : CHK), nsub);
         for (uint w = u; w < ue; w += G) {
-#ifdef IN_PAIR
             u64vec4 a = fetch(rowoff, c0, c1, w), b = u64vec4(0ul), c = u64vec4(0ul), d = u64vec4(0ul);
             if (G > 1u && w + 1u < ue) b = fetch(rowoff, c0, c1, w + 1u);
             if (G > 2u && w + 2u < ue) c = fetch(rowoff, c0, c1, w + 2u);
             if (G > 3u && w + 3u < ue) d = fetch(rowoff, c0, c1, w + 3u);
             append4(a, b, c, d, thr);
-#else
-            uint ca, cb = 0u, cc = 0u, cd = 0u, cs;
-            bvec4 oa, ob = bvec4(false), oc = bvec4(false), od = bvec4(false);
-            uvec4 ka = load_keys(rowoff, c0, c1, w, ca, cs, oa), kb = uvec4(0u), kc = uvec4(0u), kd = uvec4(0u);
-            if (G > 1u && w + 1u < ue) kb = load_keys(rowoff, c0, c1, w + 1u, cb, cs, ob);
-            if (G > 2u && w + 2u < ue) kc = load_keys(rowoff, c0, c1, w + 2u, cc, cs, oc);
-            if (G > 3u && w + 3u < ue) kd = load_keys(rowoff, c0, c1, w + 3u, cd, cs, od);
-            uvec4 tk = uvec4(uint(thr >> 32));
-            bool hit = any(greaterThanEqual(max(max(ka, kb), max(kc, kd)), tk));
-#ifdef USE_SG
-            if (subgroupAny(hit))
-#else
-            if (hit)
-#endif
-                append4(comps(ka, ca, cs, oa), comps(kb, cb, cs, ob), comps(kc, cc, cs, oc), comps(kd, cd, cs, od),
-                        thr);
-#endif
         }
         barrier();
         uint cnt = s_cnt;
@@ -340,21 +281,14 @@ void main() {
             u = ue;
             continue;
         }
-        if (tid == 0u) s_cnt = ck; // roll the stretch back
-        barrier();
-        for (; u < ue; u++) {
-            u64vec4 a = fetch(rowoff, c0, c1, u);
-            for (uint l = 0u; l < 4u; l++) {
-                if (ck + WG > CAP) {
-                    thr = cut(ck, kk);
-                    ck = kk;
-                }
-                append4(u64vec4(a[l], 0ul, 0ul, 0ul), u64vec4(0ul), u64vec4(0ul), u64vec4(0ul), thr);
-                barrier();
-                ck = s_cnt;
-                barrier();
-            }
+        if (ck > kk) {
+            sort_desc(ck);
+            thr = buf[kk - 1u];
+            ck = kk;
         }
+        if (tid == 0u) s_cnt = ck;
+        barrier();
+        slow_end = ue;
     }
     uint cnt = ck;
     sort_desc(cnt);
