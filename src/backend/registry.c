@@ -8,7 +8,6 @@
 
 #include <stdlib.h>
 #include <strings.h>
-#include <time.h>
 
 #ifdef ST_HAVE_VULKAN
 extern const st_backend st_vulkan_backend;
@@ -227,12 +226,6 @@ static _Thread_local struct {
     double t0;
 } g_timer[ST_NUM_BACKENDS][ST_TIMER_DEVS];
 
-static double host_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 st_status st_device_timer_start(st_device dev) {
     const st_backend *be = st_backend_get(dev.kind);
     if (!be) return st_err(ST_E_DEVICE, "backend '%s' is not compiled in", st_backend_name(dev.kind));
@@ -247,7 +240,7 @@ st_status st_device_timer_start(st_device dev) {
     if (s != ST_E_UNSUPPORTED) return s;
     if ((s = be->sync(dev.index)) != ST_OK) return s;
     g_timer[dev.kind][dev.index].mode = 2;
-    g_timer[dev.kind][dev.index].t0 = host_ms();
+    g_timer[dev.kind][dev.index].t0 = st_mono_ms();
     return ST_OK;
 }
 
@@ -262,7 +255,7 @@ st_status st_device_timer_stop(st_device dev, double *ms) {
     g_timer[dev.kind][dev.index].mode = 0;
     if (mode == 1) return be->timer_stop(dev.index, ms);
     st_status s = be->sync(dev.index);
-    if (s == ST_OK) *ms = host_ms() - g_timer[dev.kind][dev.index].t0;
+    if (s == ST_OK) *ms = st_mono_ms() - g_timer[dev.kind][dev.index].t0;
     return s;
 }
 

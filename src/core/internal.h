@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- ops */
 #define ST_OPF_DIFF 1u
@@ -68,6 +69,15 @@ void st_logf(st_log_level level, const char *fmt, ...) __attribute__((format(pri
 /* Environment variables are read only through this (src/core/env.c), so that
  * docs/env.md can list every one. Returns NULL when unset or empty. */
 const char *st_env(const char *name);
+
+/* ---------------------------------------------------------------- clock */
+/* Monotonic host clock in milliseconds (timings: device timer fallback, self-rewrite,
+ * the tuner). */
+static inline double st_mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
 
 /* ---------------------------------------------------------------- storage & tensors */
 struct st_backend;

@@ -174,12 +174,6 @@ st_status st_rankk_with_params(st_tensor *x, st_rankk_kind kind, int64_t k, st_d
     return ST_OK;
 }
 
-static double mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 /* The self-rewrite path: the chain's choice (or a neighbour, when exploring), timed
  * between two device syncs, then recorded. Observation failures are logged, never
  * returned: learning must not break the op. */
@@ -199,11 +193,11 @@ static st_status observed(st_tensor *x, st_rankk_kind kind, int64_t rows, int64_
     st_rankk_params_from_values(hk, v, &p);
     st_device dev = st_tensor_device(x);
     if ((s = st_device_sync(dev)) != ST_OK) return s;
-    double t0 = mono_ms();
+    double t0 = st_mono_ms();
     s = st_rankk_with_params(x, kind, k, index_dtype, &p, values, indices);
     if (s != ST_OK) return s;
     if (st_device_sync(dev) != ST_OK) return ST_OK; /* the result stands; nothing to learn */
-    double ms = mono_ms() - t0;
+    double ms = st_mono_ms() - t0;
     if (st_sr_observe(hk, rows, n, k, sg, v, ms, explored) != ST_OK)
         st_logf(ST_LOG_WARN, "self-rewrite: observation not recorded: %s", st_last_error());
     st_clear_error();

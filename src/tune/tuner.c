@@ -141,11 +141,7 @@ static int parse_grid(const char *text, shape *g, int cap) {
 }
 
 /* ---------------------------------------------------------------- measurement */
-static double mono_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+static double mono_s(void) { return st_mono_ms() / 1e3; }
 
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

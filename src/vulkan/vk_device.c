@@ -275,7 +275,6 @@ static st_status open_device(stvk_dev *d, int index) {
     if (d->qfam == UINT32_MAX) return st_err(ST_E_DEVICE, "vulkan: device '%s' has no compute queue", d->caps.name);
     uint32_t tsbits = qf[d->qfam].timestampValidBits;
     d->ts_mask = tsbits == 0 ? 0 : tsbits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << tsbits) - 1);
-    d->ts_period = d->ts_mask ? (double)d->caps.timestamp_period : 0.0;
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
                                    .queueFamilyIndex = d->qfam,

@@ -68,7 +68,6 @@
     X(vkCmdFillBuffer)                   \
     X(vkCmdUpdateBuffer)                 \
     X(vkCreateQueryPool)                 \
-    X(vkDestroyQueryPool)                \
     X(vkCmdResetQueryPool)               \
     X(vkCmdWriteTimestamp)               \
     X(vkGetQueryPoolResults)
@@ -102,21 +101,16 @@ typedef struct stvk_batch {
     size_t arena_used;
     VkQueryPool prof_pool;    /* ST_VULKAN_PROFILE: two timestamps per dispatch */
     uint32_t nprof;           /* dispatches timed in this batch */
-    uint32_t prof_id[STVK_BATCH_CMDS]; /* their profile entries (stvk_dev.prof) */
+    uint32_t prof_pipe[STVK_BATCH_CMDS]; /* their pipelines (index in stvk_dev.pipes) */
 } stvk_batch;
-
-/* ST_VULKAN_PROFILE: GPU time per kernel (shader + specialisation), summed over the run. */
-typedef struct stvk_prof {
-    stvk_kernel key; /* key.shader points at name */
-    char name[64];
-    uint64_t count;
-    double total_ns, min_ns, max_ns;
-} stvk_prof;
 
 typedef struct stvk_pipe {
     stvk_kernel key; /* key.shader points at name */
     char name[64];
     VkPipeline pipe;
+    /* ST_VULKAN_PROFILE: GPU time of this pipeline's dispatches, summed over the run */
+    uint64_t prof_count;
+    double prof_total_ns, prof_min_ns, prof_max_ns;
 } stvk_pipe;
 
 typedef struct stvk_dev {
@@ -147,14 +141,12 @@ typedef struct stvk_dev {
     stvk_stats stats;
     stvk_trace_fn trace;
     void *trace_ud;
-    /* GPU timestamps: period (ns per tick) and valid-bit mask; 0 when the queue has none */
-    double ts_period;
+    /* GPU timestamps: valid-bit mask of the queue's timestamps (0: none; ticks are
+     * caps.timestamp_period ns) */
     uint64_t ts_mask;
     VkQueryPool timer_pool; /* st_device_timer_start/stop: 2 timestamps */
     bool timer_started;
     bool profile;           /* ST_VULKAN_PROFILE=1 */
-    stvk_prof *prof;
-    size_t nprof, cap_prof;
     void *mutex; /* pthread_mutex_t* */
 } stvk_dev;
 

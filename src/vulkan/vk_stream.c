@@ -137,10 +137,11 @@ static bool same_key(const stvk_kernel *a, const stvk_kernel *b) {
            !memcmp(a->spec, b->spec, (size_t)a->nspec * sizeof a->spec[0]);
 }
 
-static st_status get_pipeline(stvk_dev *d, const stvk_kernel *k, VkPipeline *out) {
+static st_status get_pipeline(stvk_dev *d, const stvk_kernel *k, VkPipeline *out, size_t *index) {
     for (size_t i = 0; i < d->npipes; i++)
         if (same_key(&d->pipes[i].key, k)) {
             *out = d->pipes[i].pipe;
+            *index = i;
             return ST_OK;
         }
     if (k->nspec < 0 || k->nspec > STVK_MAX_SPEC)
@@ -186,37 +187,18 @@ static st_status get_pipeline(stvk_dev *d, const stvk_kernel *k, VkPipeline *out
         d->cap_pipes = cap;
     }
     stvk_pipe *e = &d->pipes[d->npipes];
+    memset(e, 0, sizeof *e);
     e->key = *k;
     snprintf(e->name, sizeof e->name, "%s", k->shader); /* callers may pass a stack buffer */
     e->pipe = p;
     e->key.shader = e->name;
-    d->npipes++;
+    *index = d->npipes++;
     d->stats.pipelines++;
     *out = p;
     return ST_OK;
 }
 
 /* ---------------------------------------------------------------- GPU timestamps */
-
-static int profile_entry(stvk_dev *d, const stvk_kernel *k) {
-    for (size_t i = 0; i < d->nprof; i++)
-        if (same_key(&d->prof[i].key, k)) return (int)i;
-    if (d->nprof == d->cap_prof) {
-        size_t cap = d->cap_prof ? 2 * d->cap_prof : 64;
-        stvk_prof *np = realloc(d->prof, cap * sizeof *np);
-        if (!np) return -1; /* not timed; the dispatch itself goes on */
-        for (size_t i = 0; i < d->nprof; i++) np[i].key.shader = np[i].name;
-        d->prof = np;
-        d->cap_prof = cap;
-    }
-    stvk_prof *e = &d->prof[d->nprof];
-    memset(e, 0, sizeof *e);
-    e->key = *k;
-    snprintf(e->name, sizeof e->name, "%s", k->shader);
-    e->key.shader = e->name;
-    e->min_ns = 1e300;
-    return (int)d->nprof++;
-}
 
 /* The slot's fence has signalled: add its dispatches' GPU times to the profile. */
 static void profile_collect(stvk_dev *d, stvk_batch *b) {
@@ -226,12 +208,12 @@ static void profile_collect(stvk_dev *d, stvk_batch *b) {
                                              ts, sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
     if (r != VK_SUCCESS) return;
     for (uint32_t i = 0; i < b->nprof; i++) {
-        stvk_prof *e = &d->prof[b->prof_id[i]];
-        double ns = (double)((ts[2 * i + 1] - ts[2 * i]) & d->ts_mask) * d->ts_period;
-        e->count++;
-        e->total_ns += ns;
-        if (ns < e->min_ns) e->min_ns = ns;
-        if (ns > e->max_ns) e->max_ns = ns;
+        stvk_pipe *e = &d->pipes[b->prof_pipe[i]];
+        double ns = (double)((ts[2 * i + 1] - ts[2 * i]) & d->ts_mask) * d->caps.timestamp_period;
+        if (e->prof_count == 0 || ns < e->prof_min_ns) e->prof_min_ns = ns;
+        if (ns > e->prof_max_ns) e->prof_max_ns = ns;
+        e->prof_count++;
+        e->prof_total_ns += ns;
     }
     b->nprof = 0;
 }
@@ -240,7 +222,7 @@ static stvk_dev *g_prof_devs[STVK_MAX_DEVICES];
 static int g_nprof_devs;
 
 static int prof_cmp(const void *a, const void *b) {
-    double x = ((const stvk_prof *)a)->total_ns, y = ((const stvk_prof *)b)->total_ns;
+    double x = (*(const stvk_pipe *const *)a)->prof_total_ns, y = (*(const stvk_pipe *const *)b)->prof_total_ns;
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -249,18 +231,26 @@ static void profile_report(void) {
         stvk_dev *d = g_prof_devs[i];
         stvk_lock(d);
         stvk_flush(d, true);
-        qsort(d->prof, d->nprof, sizeof *d->prof, prof_cmp);
+        const stvk_pipe **by = malloc((d->npipes ? d->npipes : 1) * sizeof *by);
+        size_t n = 0;
         double all = 0;
-        for (size_t j = 0; j < d->nprof; j++) all += d->prof[j].total_ns;
+        for (size_t j = 0; by && j < d->npipes; j++)
+            if (d->pipes[j].prof_count) {
+                by[n++] = &d->pipes[j];
+                all += d->pipes[j].prof_total_ns;
+            }
+        if (by) qsort(by, n, sizeof *by, prof_cmp);
         fprintf(stderr, "# ST_VULKAN_PROFILE %s: GPU time per kernel (%.3f ms in all)\n", d->caps.name, all / 1e6);
         fprintf(stderr, "# %10s %8s %10s %10s %10s  kernel [spec]\n", "total_ms", "count", "mean_us", "min_us", "max_us");
-        for (size_t j = 0; j < d->nprof; j++) {
-            const stvk_prof *e = &d->prof[j];
-            fprintf(stderr, "# %10.3f %8llu %10.2f %10.2f %10.2f  %s [", e->total_ns / 1e6, (unsigned long long)e->count,
-                    e->total_ns / 1e3 / (double)e->count, e->min_ns / 1e3, e->max_ns / 1e3, e->name);
+        for (size_t j = 0; j < n; j++) {
+            const stvk_pipe *e = by[j];
+            fprintf(stderr, "# %10.3f %8llu %10.2f %10.2f %10.2f  %s [", e->prof_total_ns / 1e6,
+                    (unsigned long long)e->prof_count, e->prof_total_ns / 1e3 / (double)e->prof_count,
+                    e->prof_min_ns / 1e3, e->prof_max_ns / 1e3, e->name);
             for (int q = 0; q < e->key.nspec; q++) fprintf(stderr, "%s%u", q ? " " : "", e->key.spec[q]);
             fprintf(stderr, "]\n");
         }
+        free(by);
         stvk_unlock(d);
     }
 }
@@ -330,7 +320,7 @@ st_status stvk_timer_stop(int dev, double *ms) {
         VkResult r = d->fn.vkGetQueryPoolResults(d->dev, d->timer_pool, 0, 2, sizeof ts, ts, sizeof ts[0],
                                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
         if (r != VK_SUCCESS) s = st_err(ST_E_DEVICE, "vulkan: reading the device timer failed (VkResult %d)", (int)r);
-        else *ms = (double)((ts[1] - ts[0]) & d->ts_mask) * d->ts_period / 1e6;
+        else *ms = (double)((ts[1] - ts[0]) & d->ts_mask) * d->caps.timestamp_period / 1e6;
     }
     stvk_unlock(d);
     return s;
@@ -345,20 +335,20 @@ static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx,
                       gx, gy, gz, d->caps.max_groups[0], d->caps.max_groups[1], d->caps.max_groups[2]);
     if (!gx || !gy || !gz) return ST_OK;
     VkPipeline p;
-    st_status s = get_pipeline(d, k, &p);
+    size_t pi;
+    st_status s = get_pipeline(d, k, &p, &pi);
     if (s != ST_OK) return s;
     VkCommandBuffer cmd;
     if ((s = stvk_cmd(d, &cmd)) != ST_OK) return s;
     d->fn.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p);
     if (pcsize) d->fn.vkCmdPushConstants(cmd, d->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pcsize, pc);
     stvk_batch *b = &d->ring[d->cur];
-    int prof = d->profile && b->nprof < STVK_BATCH_CMDS ? profile_entry(d, k) : -1;
-    if (prof >= 0)
-        d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof);
+    bool prof = d->profile && b->nprof < STVK_BATCH_CMDS;
+    if (prof) d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof);
     d->fn.vkCmdDispatch(cmd, gx, gy, gz);
-    if (prof >= 0) {
+    if (prof) {
         d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof + 1);
-        b->prof_id[b->nprof++] = (uint32_t)prof;
+        b->prof_pipe[b->nprof++] = (uint32_t)pi;
     }
     d->stats.dispatches++;
     snprintf(d->stats.last_shader, sizeof d->stats.last_shader, "%s", k->shader);
