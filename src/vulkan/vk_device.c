@@ -256,6 +256,22 @@ static void query_caps(stvk_dev *d) {
     c->max_alloc = (uint64_t)1 << 32;
 }
 
+static bool profiling_requested(void) {
+    const char *v = st_env("ST_VULKAN_PROFILE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+static bool has_device_ext(VkPhysicalDevice phys, const char *name) {
+    uint32_t n = 0;
+    if (stvk_i.vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL) != VK_SUCCESS || n == 0) return false;
+    VkExtensionProperties *e = calloc(n, sizeof *e);
+    bool found = false;
+    if (e && stvk_i.vkEnumerateDeviceExtensionProperties(phys, NULL, &n, e) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) found = strcmp(e[i].extensionName, name) == 0;
+    free(e);
+    return found;
+}
+
 /* Creates the logical device, queue, command pool, pipeline layout and cache. */
 static st_status open_device(stvk_dev *d, int index) {
     d->phys = g_phys[index];
@@ -287,13 +303,48 @@ static st_status open_device(stvk_dev *d, int index) {
     VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                             .pNext = v13 ? &f13 : NULL,
                                             .bufferDeviceAddress = VK_TRUE};
+    /* ST_VULKAN_PROFILE: also the driver's per-pipeline statistics, where it has them */
+    const char *exec_ext = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
+    VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR fex = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
+        .pipelineExecutableInfo = VK_TRUE};
+    bool exec_stats = profiling_requested() && has_device_ext(d->phys, exec_ext);
+    /* conditional rendering (stvk_gate_begin): dispatches gated by a device word */
+    const char *cond_ext = VK_EXT_CONDITIONAL_RENDERING_EXTENSION_NAME;
+    VkPhysicalDeviceConditionalRenderingFeaturesEXT fcond = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CONDITIONAL_RENDERING_FEATURES_EXT};
+    bool cond = false;
+    const char *nogate = st_env("ST_VULKAN_NO_GATE");
+    if (has_device_ext(d->phys, cond_ext) && !(nogate && *nogate && strcmp(nogate, "0") != 0)) {
+        VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &fcond};
+        stvk_i.vkGetPhysicalDeviceFeatures2(d->phys, &q);
+        cond = fcond.conditionalRendering;
+        fcond.pNext = NULL;
+        fcond.inheritedConditionalRendering = VK_FALSE;
+    }
+    /* optional feature structs, chained after f12 (f13) */
+    void **tail = v13 ? &f13.pNext : &f12.pNext;
+    const char *exts[2];
+    uint32_t next = 0;
+    if (exec_stats) {
+        *tail = &fex;
+        tail = &fex.pNext;
+        exts[next++] = exec_ext;
+    }
+    if (cond) {
+        *tail = &fcond;
+        tail = &fcond.pNext;
+        exts[next++] = cond_ext;
+    }
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12};
     f2.features.shaderInt64 = VK_TRUE;
     f2.features.shaderFloat64 = d->caps.float64;
     VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                               .pNext = &f2,
                               .queueCreateInfoCount = 1,
-                              .pQueueCreateInfos = &qci};
+                              .pQueueCreateInfos = &qci,
+                              .enabledExtensionCount = next,
+                              .ppEnabledExtensionNames = next ? exts : NULL};
     VkResult r = stvk_i.vkCreateDevice(d->phys, &dci, NULL, &d->dev);
     if (r != VK_SUCCESS) return st_err(ST_E_DEVICE, "vulkan: vkCreateDevice failed on '%s' (VkResult %d)", d->caps.name, (int)r);
 #define LOADD(f)                                                                  \
@@ -301,6 +352,16 @@ static st_status open_device(stvk_dev *d, int index) {
     if (!d->fn.f) return st_err(ST_E_DEVICE, "vulkan: driver lacks %s", #f);
     STVK_DEVICE_FNS(LOADD)
 #undef LOADD
+    if (cond) {
+        d->cond_begin = (PFN_vkCmdBeginConditionalRenderingEXT)stvk_i.vkGetDeviceProcAddr(
+            d->dev, "vkCmdBeginConditionalRenderingEXT");
+        d->cond_end = (PFN_vkCmdEndConditionalRenderingEXT)stvk_i.vkGetDeviceProcAddr(
+            d->dev, "vkCmdEndConditionalRenderingEXT");
+        if (!d->cond_begin || !d->cond_end) d->cond_begin = NULL, d->cond_end = NULL;
+    }
+    if (exec_stats)
+        d->get_exec_stats = (PFN_vkGetPipelineExecutableStatisticsKHR)stvk_i.vkGetDeviceProcAddr(
+            d->dev, "vkGetPipelineExecutableStatisticsKHR");
     d->fn.vkGetDeviceQueue(d->dev, d->qfam, 0, &d->queue);
     VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,

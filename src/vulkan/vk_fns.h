@@ -147,6 +147,14 @@ typedef struct stvk_dev {
     VkQueryPool timer_pool; /* st_device_timer_start/stop: 2 timestamps */
     bool timer_started;
     bool profile;           /* ST_VULKAN_PROFILE=1 */
+    /* ST_VULKAN_PROFILE with VK_KHR_pipeline_executable_properties: the driver's
+     * statistics of each profiled pipeline (registers, shared memory, ...) */
+    PFN_vkGetPipelineExecutableStatisticsKHR get_exec_stats;
+    /* VK_EXT_conditional_rendering (NULL: none): stvk_gate_begin/end */
+    PFN_vkCmdBeginConditionalRenderingEXT cond_begin;
+    PFN_vkCmdEndConditionalRenderingEXT cond_end;
+    VkBuffer gate_buf; /* the gate while set (VK_NULL_HANDLE: none) */
+    VkDeviceSize gate_off;
     void *mutex; /* pthread_mutex_t* */
 } stvk_dev;
 

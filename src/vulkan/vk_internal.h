@@ -133,6 +133,15 @@ st_status stvk_dispatch(int dev, const stvk_kernel *k, uint32_t gx, uint32_t gy,
  * gl_NumWorkGroups.x (see shaders/common.glsl: group_linear()) and skip ids >= ngroups.
  * ngroups == 0 records nothing. */
 st_status stvk_dispatch_linear(int dev, const stvk_kernel *k, uint64_t ngroups, const void *pc, uint32_t pcsize);
+/* Gate: while a gate is set, every dispatch recorded runs only if the u32 at byte `off`
+ * of `handle` is non-zero when the GPU reaches it (VK_EXT_conditional_rendering; the
+ * word is written by earlier commands). For work that is rarely needed, such as the
+ * exact redo of rows a fast pass flagged: a gated dispatch that does not run costs next
+ * to nothing, where an ungated one launches all its workgroups. Devices without the
+ * extension run every dispatch, so gated kernels must still skip their work by
+ * themselves (the gate only saves time). stvk_gate_end clears it. */
+st_status stvk_gate_begin(int dev, void *handle, size_t off);
+void stvk_gate_end(int dev);
 /* Groups needed for n items at `per_group` items each, capped at `cap` (the shader then
  * loops: grid-stride). */
 static inline uint64_t stvk_groups_for(uint64_t n, uint64_t per_group, uint64_t cap) {

@@ -41,6 +41,7 @@ st_status stvk_buf_new(stvk_dev *d, size_t nbytes, uint32_t mem_type, stvk_buf *
                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                       VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
                              .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    if (d->cond_begin) bi.usage |= VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT; /* stvk_gate_begin */
     if (d->fn.vkCreateBuffer(d->dev, &bi, NULL, &b->buf) != VK_SUCCESS) {
         free(b);
         return st_err(ST_E_OOM, "vulkan: vkCreateBuffer of %zu bytes failed", nbytes);

@@ -59,6 +59,7 @@
 #include "vk_fns.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #define RK_SAMPLE 1024                /* largest threshold sample */
 #define RK_REDO_MAX_COLS (1u << 20)   /* flagged rows up to this long: redone by rk_filter */
@@ -111,6 +112,8 @@ static bool rk_cap(const rk_ctx *c, uint32_t kk, uint32_t *cap, uint32_t *v) {
     if (cp < need) cp = pow2ceil(need);
     *cap = cp;
     *v = RK_V;
+    const char *ev = st_env("ST_VULKAN_RANKK_V"); /* benchmarks: 4, 8 or 16 */
+    if (ev && (!strcmp(ev, "4") || !strcmp(ev, "8") || !strcmp(ev, "16"))) *v = (uint32_t)atoi(ev);
     return true;
 }
 
@@ -122,14 +125,19 @@ static uint32_t rk_samp(uint32_t m, uint32_t cap) {
     return s >= 64 ? s : 0;
 }
 
-/* One rk_filter dispatch: `input` "f32"/"i32"/"pair", keeping kk per segment. */
-static st_status rk_go(const rk_ctx *c, const char *input, uint32_t kk, uint32_t mode, bool est, rk_pc *pc) {
+/* One rk_filter dispatch: `input` "f32"/"i32"/"pair", keeping kk per segment; *sampled
+ * (may be NULL): its threshold starts at a sample's estimate. */
+static st_status rk_go(const rk_ctx *c, const char *input, uint32_t kk, uint32_t mode, bool est, rk_pc *pc,
+                       bool *sampled) {
     uint32_t cap, v;
     if (!rk_cap(c, kk, &cap, &v)) return st_err(ST_E_INTERNAL, "vulkan rank-K: kk=%u does not fit", kk);
     char name[40];
     snprintf(name, sizeof name, "rk_filter_%s_%s", input, c->sg ? "sg" : "sh");
     bool raw = strcmp(input, "pair") != 0;
-    uint32_t samp = est && raw ? rk_samp(pc->seg, cap) : 0;
+    /* a sample threshold only where a shortfall is detected: raw inputs (the level-1
+     * bounds or the final check) and final passes (fewer than k passed: flagged) */
+    uint32_t samp = est && (raw || (mode & RK_FINAL)) ? rk_samp(pc->seg, cap) : 0;
+    if (sampled) *sampled = samp > 0;
     bool pre = c->sg && kk <= c->sgsize && c->wg % c->sgsize == 0; /* full subgroups, kk lanes */
     if (pre) mode |= RK_PRETHR;
     stvk_kernel k = {.shader = name,
@@ -157,6 +165,7 @@ static st_status rk_levels(const rk_ctx *c, uint32_t k, uint64_t ch, bool est, u
         if (kk < kk1) kk1 = (uint32_t)kk;
     }
     uint32_t cap1, capk, v;
+    bool samp1 = false, sampf = false;
     bool bounded = est && segs > 1; /* level 1 may drop what it should not: verify */
     if (!rk_cap(c, kk1, &cap1, &v) || !rk_cap(c, k, &capk, &v)) return ST_E_UNSUPPORTED;
     uint64_t total = (uint64_t)c->rows * segs * kk1;
@@ -168,7 +177,7 @@ static st_status rk_levels(const rk_ctx *c, uint32_t k, uint64_t ch, bool est, u
     if (s == ST_OK) {
         rk_pc pc = {.src = c->x, .dst = stvk_addr(cand, 0), .oidx = bnd ? stvk_addr(bnd, 0) : 0, .rs = c->rs,
                     .n = c->n, .seg = (uint32_t)ch, .nseg = segs, .kk = kk1, .ngroups = c->rows * segs};
-        s = rk_go(c, c->in, kk1, c->mode, est, &pc);
+        s = rk_go(c, c->in, kk1, c->mode, est, &pc, &samp1);
     }
     uint64_t N = (uint64_t)segs * kk1;
     while (s == ST_OK && N > 2ull * capk) { /* merge levels: segments of capk pairs keep k */
@@ -179,7 +188,7 @@ static st_status rk_levels(const rk_ctx *c, uint32_t k, uint64_t ch, bool est, u
         if ((s = stvk_buf_alloc(dev, next_n, &next)) != ST_OK) break;
         rk_pc pc = {.src = stvk_addr(cand, 0), .dst = stvk_addr(next, 0), .rs = (uint32_t)N, .n = (uint32_t)N,
                     .seg = capk, .nseg = nseg, .kk = k, .ngroups = c->rows * nseg};
-        s = rk_go(c, "pair", k, c->mode & ~(uint32_t)RK_IDX64, false, &pc);
+        s = rk_go(c, "pair", k, c->mode & ~(uint32_t)RK_IDX64, false, &pc, NULL);
         rk_free(dev, &cand, cand_n);
         cand = next, cand_n = next_n, next = NULL;
         N = N2;
@@ -188,9 +197,9 @@ static st_status rk_levels(const rk_ctx *c, uint32_t k, uint64_t ch, bool est, u
         rk_pc pc = {.src = stvk_addr(cand, 0), .xv = c->x, .dst = vals, .oidx = idx, .flags = flags,
                     .bounds = bnd ? stvk_addr(bnd, 0) : 0, .rs = (uint32_t)N, .n = (uint32_t)N, .seg = (uint32_t)N,
                     .nseg = 1, .kk = k, .xrs = c->rs, .nb = bnd ? segs : 0, .ngroups = c->rows};
-        s = rk_go(c, "pair", k, c->mode | RK_FINAL, false, &pc);
+        s = rk_go(c, "pair", k, c->mode | RK_FINAL, est, &pc, &sampf);
     }
-    *flagging = bounded || (est && rk_samp((uint32_t)ch, cap1) > 0);
+    *flagging = bounded || samp1 || sampf;
     rk_free(dev, &cand, cand_n);
     rk_free(dev, &bnd, bnd_n);
     return s;
@@ -205,7 +214,7 @@ static st_status rk_fast(rk_ctx *c, const st_kview *vals, const st_kview *idx, c
     int dev = c->dev;
     bool est = p->est, flagging = false;
     void *flags = NULL;
-    size_t flags_n = (size_t)c->rows * 4;
+    size_t flags_n = ((size_t)c->rows + 1) * 4; /* a flag per row, then "some row is flagged" */
     st_status s = ST_OK;
     if (est) { /* rows may be flagged: a zeroed flag per row */
         s = stvk_buf_alloc(dev, flags_n, &flags);
@@ -220,17 +229,18 @@ static st_status rk_fast(rk_ctx *c, const st_kview *vals, const st_kview *idx, c
     } else {
         rk_pc pc = {.src = c->x, .xv = c->x, .dst = va, .oidx = ia, .flags = fa, .rs = c->rs, .n = c->n,
                     .seg = c->n, .nseg = 1, .kk = k, .xrs = c->rs, .ngroups = c->rows};
-        s = rk_go(c, c->in, k, c->mode | RK_FINAL, est, &pc);
-        flagging = est && rk_samp(c->n, cap) > 0;
+        s = rk_go(c, c->in, k, c->mode | RK_FINAL, est, &pc, &flagging);
     }
-    if (s == ST_OK && flagging) { /* exact redo of the flagged rows */
-        s = ST_E_UNSUPPORTED;
+    if (s == ST_OK && flagging) { /* exact redo of the flagged rows, behind the gate word */
+        s = stvk_gate_begin(dev, flags, (size_t)c->rows * 4);
+        if (s == ST_OK) s = ST_E_UNSUPPORTED;
         if (c->n > RK_REDO_MAX_COLS) s = stvk_rankk_exact(dev, mode, vals, idx, xr, k, p, fa);
         if (s == ST_E_UNSUPPORTED) {
             rk_pc pc = {.src = c->x, .xv = c->x, .dst = va, .oidx = ia, .flags = fa, .rs = c->rs, .n = c->n,
                         .seg = c->n, .nseg = 1, .kk = k, .xrs = c->rs, .ngroups = c->rows};
-            s = rk_go(c, c->in, k, c->mode | RK_FINAL | RK_REDO, false, &pc);
+            s = rk_go(c, c->in, k, c->mode | RK_FINAL | RK_REDO, false, &pc, NULL);
         }
+        stvk_gate_end(dev);
     }
     rk_free(dev, &flags, flags_n);
     return s;

@@ -25,8 +25,12 @@ static void barrier(stvk_dev *d, VkCommandBuffer cmd) {
                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
                           .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
                                            VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
-    VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    d->fn.vkCmdPipelineBarrier(cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+    VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, dst = st;
+    if (d->cond_begin) { /* a gate word written by a kernel is read by conditional rendering */
+        mb.dstAccessMask |= VK_ACCESS_CONDITIONAL_RENDERING_READ_BIT_EXT;
+        dst |= VK_PIPELINE_STAGE_CONDITIONAL_RENDERING_BIT_EXT;
+    }
+    d->fn.vkCmdPipelineBarrier(cmd, st, dst, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
 void stvk_batch_recycle(stvk_dev *d, stvk_batch *b) {
@@ -171,6 +175,7 @@ static st_status get_pipeline(stvk_dev *d, const stvk_kernel *k, VkPipeline *out
                   .pName = "main",
                   .pSpecializationInfo = k->nspec ? &spec : NULL},
         .layout = d->layout};
+    if (d->profile && d->get_exec_stats) ci.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
     VkPipeline p;
     VkResult r = d->fn.vkCreateComputePipelines(d->dev, d->pcache, 1, &ci, NULL, &p);
     if (r != VK_SUCCESS)
@@ -226,6 +231,37 @@ static int prof_cmp(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The driver's statistics of the pipeline's executable(s) (VK_KHR_pipeline_executable_
+ * properties), one line: e.g. registers and shared memory, which set the occupancy. */
+static void print_exec_stats(stvk_dev *d, const stvk_pipe *e) {
+    if (!d->get_exec_stats) return;
+    VkPipelineExecutableInfoKHR ei = {.sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR, .pipeline = e->pipe};
+    VkPipelineExecutableStatisticKHR st[32];
+    uint32_t n = 32;
+    for (uint32_t i = 0; i < n; i++) st[i] = (VkPipelineExecutableStatisticKHR){
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR};
+    VkResult r = d->get_exec_stats(d->dev, &ei, &n, st);
+    if (r != VK_SUCCESS && r != VK_INCOMPLETE) return;
+    fprintf(stderr, "#   stats:");
+    for (uint32_t i = 0; i < n; i++) {
+        const VkPipelineExecutableStatisticKHR *t = &st[i];
+        switch (t->format) {
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR:
+            fprintf(stderr, " %s=%u;", t->name, (unsigned)t->value.b32);
+            break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR:
+            fprintf(stderr, " %s=%lld;", t->name, (long long)t->value.i64);
+            break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR:
+            fprintf(stderr, " %s=%llu;", t->name, (unsigned long long)t->value.u64);
+            break;
+        default:
+            fprintf(stderr, " %s=%g;", t->name, t->value.f64);
+        }
+    }
+    fprintf(stderr, "\n");
+}
+
 static void profile_report(void) {
     for (int i = 0; i < g_nprof_devs; i++) {
         stvk_dev *d = g_prof_devs[i];
@@ -249,6 +285,7 @@ static void profile_report(void) {
                     e->prof_min_ns / 1e3, e->prof_max_ns / 1e3, e->name);
             for (int q = 0; q < e->key.nspec; q++) fprintf(stderr, "%s%u", q ? " " : "", e->key.spec[q]);
             fprintf(stderr, "]\n");
+            print_exec_stats(d, e);
         }
         free(by);
         stvk_unlock(d);
@@ -334,8 +371,8 @@ static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx,
         return st_err(ST_E_DEVICE, "vulkan: kernel '%s': %ux%ux%u workgroups exceed the device's %ux%ux%u", k->shader,
                       gx, gy, gz, d->caps.max_groups[0], d->caps.max_groups[1], d->caps.max_groups[2]);
     if (!gx || !gy || !gz) return ST_OK;
-    VkPipeline p;
-    size_t pi;
+    VkPipeline p = VK_NULL_HANDLE;
+    size_t pi = 0;
     st_status s = get_pipeline(d, k, &p, &pi);
     if (s != ST_OK) return s;
     VkCommandBuffer cmd;
@@ -345,7 +382,14 @@ static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx,
     stvk_batch *b = &d->ring[d->cur];
     bool prof = d->profile && b->nprof < STVK_BATCH_CMDS;
     if (prof) d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof);
+    if (d->gate_buf) {
+        VkConditionalRenderingBeginInfoEXT ci = {.sType = VK_STRUCTURE_TYPE_CONDITIONAL_RENDERING_BEGIN_INFO_EXT,
+                                                 .buffer = d->gate_buf,
+                                                 .offset = d->gate_off};
+        d->cond_begin(cmd, &ci);
+    }
     d->fn.vkCmdDispatch(cmd, gx, gy, gz);
+    if (d->gate_buf) d->cond_end(cmd);
     if (prof) {
         d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof + 1);
         b->prof_pipe[b->nprof++] = (uint32_t)pi;
@@ -359,6 +403,27 @@ static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx,
     if (d->trace) d->trace(d->trace_ud, k, (uint32_t[3]){gx, gy, gz});
     stvk_cmd_done(d);
     return ST_OK;
+}
+
+st_status stvk_gate_begin(int dev, void *handle, size_t off) {
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return st_last_status();
+    if (off % 4) return st_err(ST_E_INTERNAL, "vulkan: gate word at byte %zu is not 4-byte aligned", off);
+    stvk_lock(d);
+    if (d->cond_begin) {
+        d->gate_buf = ((stvk_buf *)handle)->buf;
+        d->gate_off = off;
+    }
+    stvk_unlock(d);
+    return ST_OK;
+}
+
+void stvk_gate_end(int dev) {
+    stvk_dev *d = stvk_dev_get(dev);
+    if (!d) return;
+    stvk_lock(d);
+    d->gate_buf = VK_NULL_HANDLE;
+    stvk_unlock(d);
 }
 
 st_status stvk_dispatch(int dev, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz, const void *pc,

@@ -327,6 +327,21 @@ TEST(redo_flagged_rows) {
     set_shared(false);
     st_release(t);
     free(x);
+    /* a row longer than RK_REDO_MAX_COLS: the flagged row goes to the exact radix path,
+     * recorded behind the gate word (conditional rendering where the device has it):
+     * the 300 largest sit in one 8192-column chunk, which keeps only ~13 of them */
+    const int64_t n2 = (1 << 20) + 4100;
+    uint32_t *y = malloc(sizeof(uint32_t) * n2);
+    for (int64_t c = 0; c < n2; c++) {
+        float f = c >= 40960 && c < 40960 + 300 ? 100.0f + (float)(c % 37) : (float)(c % 1000) * 1e-3f;
+        memcpy(&y[c], &f, 4);
+    }
+    int64_t shape2[2] = {1, n2};
+    st_tensor *t2 = on_vk(y, 2, shape2, ST_F32);
+    st_rankk_params p2 = P(true, 256, 8, 8192, true);
+    run1(t2, y, ST_F32, true, 1, n2, 200, ST_I32, &p2, "redo exact path");
+    st_release(t2);
+    free(y);
 }
 
 /* i32 inputs (keys x ^ 0x80000000), both index dtypes. */

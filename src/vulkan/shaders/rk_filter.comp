@@ -8,11 +8,13 @@
 //
 // Filter: keep c >= thr. thr starts at 1 (everything), or with a sample (SAMP > 0) at
 // the key of the j-th best of SAMP strided elements, j a few sigma beyond kk's expected
-// share. When an iteration overflows the buffer (CAP), its appends are rolled back, the
-// buffer is sorted and cut to the best kk, thr becomes the kk-th, and the same
-// iteration (still in registers) is appended again: the host guarantees
-// kk + WG*V <= CAP, so this always fits. Invariant: every element dropped so far is
-// below thr, and every buffered one is >= thr.
+// share. The hot loop tests raw bits against thr's key (hit4: a sign flip and a 32-bit
+// compare per element); only where a subgroup has a hit are keys and composites formed
+// and compared exactly. When a stretch of sub-steps
+// overflows the buffer (CAP), its appends are rolled back, the buffer is sorted and cut
+// to the best kk, thr becomes the kk-th, and the stretch is redone one sub-step at a
+// time: the host guarantees kk + 4*WG <= CAP, so each fits. Invariant: every element
+// dropped so far is below thr, and every buffered one is >= thr.
 //
 // Variants (rankk.list): input IN_F32 / IN_I32 (raw rows, keys computed here) or
 // IN_PAIR (composites of an earlier level); USE_SG: subgroup ballot compaction (one
@@ -118,14 +120,21 @@ shared uint skey[SAMP > 0u ? SAMP : 1u];
 // composite threshold: a little more than kk elements of the segment are expected to
 // reach it. 1 (no threshold) when the segment is short or kk too large for a sample.
 // The sample is sorted as bare u32 keys (bitonic, descending).
+uint sample_key(uint at) {
+#ifdef IN_PAIR
+    return uint(U64Buf(pc.src).v[at] >> 32);
+#else
+    return key_of(load_bits(at));
+#endif
+}
+
 uint64_t sample_thr(uint rowoff, uint c0, uint m) {
-#ifndef IN_PAIR
     if (SAMP == 0u || m < 16u * SAMP) return 1ul;
     float e = float(pc.kk) * float(SAMP) / float(m);
     uint j = uint(e + 4.0 * sqrt(e) + 2.0);
     if (j >= SAMP / 2u) return 1ul;
     uint step = m / SAMP, tid = gl_LocalInvocationID.x;
-    for (uint i = tid; i < SAMP; i += WG) skey[i] = key_of(load_bits(rowoff + c0 + i * step));
+    for (uint i = tid; i < SAMP; i += WG) skey[i] = sample_key(rowoff + c0 + i * step);
     barrier();
     for (uint size = 2u; size <= SAMP; size <<= 1) {
         for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
@@ -141,39 +150,87 @@ uint64_t sample_thr(uint rowoff, uint c0, uint m) {
         }
     }
     return max(uint64_t(skey[j - 1u]) << 32, 1ul);
-#else
-    return 1ul;
-#endif
 }
 
 // This thread's 4 elements of sub-step w of [c0, c1) as composites (0 = none).
 // VEC4: columns c0 + (w*WG + tid)*4 + l (one 16-byte load); else c0 + (4w + l)*WG + tid.
+#ifdef IN_PAIR
 u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
     uint tid = gl_LocalInvocationID.x;
     u64vec4 r = u64vec4(0ul);
-#ifdef IN_PAIR
     uint col = c0 + 4u * w * WG + tid;
     for (uint l = 0u; l < 4u; l++, col += WG)
         if (col < c1) r[l] = U64Buf(pc.src).v[rowoff + col];
-#else
-    if (VEC4) {
-        uint col = c0 + (w * WG + tid) * 4u;
-        if (col + 4u <= c1) {
-            uvec4 x = U32x4Buf(pc.src).v[(rowoff + col) >> 2];
-            r = u64vec4(comp_of(key_of(x.x), col), comp_of(key_of(x.y), col + 1u), comp_of(key_of(x.z), col + 2u),
-                        comp_of(key_of(x.w), col + 3u));
-        } else {
-            for (uint l = 0u; l < 4u; l++)
-                if (col + l < c1) r[l] = comp_of(key_of(load_bits(rowoff + col + l)), col + l);
-        }
-    } else {
-        uint col = c0 + 4u * w * WG + tid;
-        for (uint l = 0u; l < 4u; l++, col += WG)
-            if (col < c1) r[l] = comp_of(key_of(load_bits(rowoff + col)), col);
-    }
-#endif
     return r;
 }
+#else
+// Raw inputs: the 4 elements' bits (0 outside [c0, c1)), their first column and column
+// step, and which are inside [c0, c1). The hot loop tests the raw bits against the
+// threshold's key (hit, below); composites are formed only where a lane of the subgroup
+// has a hit.
+uvec4 load_raw(uint rowoff, uint c0, uint c1, uint w, out uint col, out uint cstep, out bvec4 ok) {
+    uint tid = gl_LocalInvocationID.x;
+    uvec4 x = uvec4(0u);
+    if (VEC4) {
+        col = c0 + (w * WG + tid) * 4u;
+        cstep = 1u;
+    } else {
+        col = c0 + 4u * w * WG + tid;
+        cstep = WG;
+    }
+    if (VEC4 && col + 4u <= c1) {
+        x = U32x4Buf(pc.src).v[(rowoff + col) >> 2];
+        ok = bvec4(true);
+    } else {
+        for (uint l = 0u; l < 4u; l++) {
+            uint c = col + l * cstep;
+            ok[l] = c < c1;
+            if (ok[l]) x[l] = load_bits(rowoff + c);
+        }
+    }
+    return x;
+}
+
+uvec4 keys4(uvec4 x) { return uvec4(key_of(x.x), key_of(x.y), key_of(x.z), key_of(x.w)); }
+
+u64vec4 comps(uvec4 x, uint col, uint cstep, bvec4 ok) {
+    u64vec4 r = u64vec4(0ul);
+    uvec4 key = keys4(x);
+    for (uint l = 0u; l < 4u; l++)
+        if (ok[l]) r[l] = comp_of(key[l], col + l * cstep);
+    return r;
+}
+
+// hit(x): true for every element whose key reaches T (false positives allowed: the
+// composites are compared exactly afterwards). A cheap order-preserving map sk (the
+// usual sign flip; for i32 the key itself) stands in for key_of; it differs from it only
+// for -0 (one below +0), negative NaNs (low) and positive NaNs (below 0xFFFFFFFF):
+// TopK: sk >= T2 with T2 = T lowered to cover -0 and positive NaNs, or a negative NaN;
+// BottomK (~key >= T, i.e. key <= ~T): sk <= ~T (each of those sk is <= its key).
+uint hit_bound(uint T) {
+#ifdef IN_F32
+    if (!BOTTOM) return T == 0x80000000u ? 0x7FFFFFFFu : T > 0xFF800000u ? 0xFF800001u : T;
+#endif
+    return BOTTOM ? ~T : T;
+}
+bool hit4(uvec4 x, uint T2) {
+#ifdef IN_F32
+    uvec4 sk = x ^ (uvec4(ivec4(x) >> 31) | uvec4(0x80000000u));
+    if (BOTTOM) return any(lessThanEqual(sk, uvec4(T2)));
+    return any(greaterThanEqual(sk, uvec4(T2))) || any(greaterThan(x, uvec4(0xFF800000u)));
+#else
+    uvec4 sk = x ^ uvec4(0x80000000u);
+    return BOTTOM ? any(lessThanEqual(sk, uvec4(T2))) : any(greaterThanEqual(sk, uvec4(T2)));
+#endif
+}
+
+u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
+    uint col, cs;
+    bvec4 ok;
+    uvec4 x = load_raw(rowoff, c0, c1, w, col, cs, ok);
+    return comps(x, col, cs, ok);
+}
+#endif
 
 uint put(u64vec4 v, bvec4 ok, uint p) {
     for (uint l = 0u; l < 4u; l++)
@@ -220,9 +277,12 @@ void append4(u64vec4 a, u64vec4 b, u64vec4 c, u64vec4 d, uint64_t thr) {
 // each subgroup sorts its lanes' best keys (shuffles) and takes the kk-th: kk lanes hold
 // an element at least that large. The group takes the largest such bound.
 uint64_t pre_thr(uint rowoff, uint c0, uint c1) {
-#ifdef USE_SG
-    u64vec4 a = fetch(rowoff, c0, c1, 0u);
-    uint v = uint(max(max(a.x, a.y), max(a.z, a.w)) >> 32), lane = gl_SubgroupInvocationID;
+#if defined(USE_SG) && !defined(IN_PAIR)
+    uint col, cs;
+    bvec4 ok;
+    uvec4 a = keys4(load_raw(rowoff, c0, c1, 0u, col, cs, ok));
+    a = uvec4(ok) * a; // keys outside the segment count as 0 (below every real one's bound)
+    uint v = max(max(a.x, a.y), max(a.z, a.w)), lane = gl_SubgroupInvocationID;
     for (uint size = 2u; size <= gl_SubgroupSize; size <<= 1)
         for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
             uint o = subgroupShuffleXor(v, stride);
@@ -267,11 +327,29 @@ void main() {
     while (u < nsub) {
         uint ue = min(u + (u < slow_end ? 1u : CHK), nsub);
         for (uint w = u; w < ue; w += G) {
+#ifdef IN_PAIR
             u64vec4 a = fetch(rowoff, c0, c1, w), b = u64vec4(0ul), c = u64vec4(0ul), d = u64vec4(0ul);
             if (G > 1u && w + 1u < ue) b = fetch(rowoff, c0, c1, w + 1u);
             if (G > 2u && w + 2u < ue) c = fetch(rowoff, c0, c1, w + 2u);
             if (G > 3u && w + 3u < ue) d = fetch(rowoff, c0, c1, w + 3u);
             append4(a, b, c, d, thr);
+#else
+            uint ca, cb = 0u, cc = 0u, cd = 0u, cs;
+            bvec4 oa, ob = bvec4(false), oc = bvec4(false), od = bvec4(false);
+            uvec4 xa = load_raw(rowoff, c0, c1, w, ca, cs, oa), xb = uvec4(0u), xc = uvec4(0u), xd = uvec4(0u);
+            if (G > 1u && w + 1u < ue) xb = load_raw(rowoff, c0, c1, w + 1u, cb, cs, ob);
+            if (G > 2u && w + 2u < ue) xc = load_raw(rowoff, c0, c1, w + 2u, cc, cs, oc);
+            if (G > 3u && w + 3u < ue) xd = load_raw(rowoff, c0, c1, w + 3u, cd, cs, od);
+            uint T2 = hit_bound(uint(thr >> 32));
+            bool hit = any(bvec4(hit4(xa, T2), hit4(xb, T2), hit4(xc, T2), hit4(xd, T2)));
+#ifdef USE_SG
+            if (subgroupAny(hit))
+#else
+            if (hit)
+#endif
+                append4(comps(xa, ca, cs, oa), comps(xb, cb, cs, ob), comps(xc, cc, cs, oc), comps(xd, cd, cs, od),
+                        thr);
+#endif
         }
         barrier();
         uint cnt = s_cnt;
@@ -307,7 +385,10 @@ void main() {
         bad = s_flag != 0u;
     }
     if (bad) {
-        if (tid == 0u) U32Buf(pc.flags).v[row] = 1u;
+        if (tid == 0u) {
+            U32Buf(pc.flags).v[row] = 1u;
+            U32Buf(pc.flags).v[pc.ngroups] = 1u; // "some row is flagged": the redo's gate
+        }
         return;
     }
     uint xo = row * pc.xrs, ob = row * kk;
