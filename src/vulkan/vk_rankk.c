@@ -29,12 +29,16 @@
  *    (e = k * ch / n, the chunk's expected share of the top k) instead of min(k, ch).
  *    Both are checked, never trusted: each chunk reports a bound (every element it
  *    dropped is below it); a final pass that finds fewer than k candidates, or a k-th
- *    best below some bound of its row, flags the row instead of writing it. Flagged rows
- *    are redone exactly: by the same kernel without estimates (REDO: one workgroup per
- *    flagged row, others exit at once) for rows up to RK_REDO_MAX_COLS, else by
- *    stvk_rankk_exact(..., flags). Without est nothing can be flagged, so no redo runs.
- *    The redo pass is always recorded when est is on (no host read-back: ops stay
- *    asynchronous); an unflagged row costs it one u32 read.
+ *    best below some bound of its row, flags the row instead of writing it. The final
+ *    pass of the levels also starts at a sample's estimate (of the candidates), checked
+ *    the same way (fewer than k passed: flagged), so it sorts ~k candidates, not all.
+ *    Flagged rows are redone exactly: by the same kernel without estimates (REDO: one
+ *    workgroup per flagged row, others exit at once) for rows up to RK_REDO_MAX_COLS,
+ *    else by stvk_rankk_exact(..., flags). Without est nothing can be flagged, so no
+ *    redo runs. The redo is always recorded when est is on (no host read-back: ops stay
+ *    asynchronous), behind a gate word ("some row is flagged", after the row flags; see
+ *    stvk_gate_begin): with conditional rendering the GPU skips its dispatches when no
+ *    row was flagged; elsewhere they run and an unflagged row costs a u32 read.
  *
  * Parameters (every field changes what is dispatched): wg = workgroup size (spec 0;
  * capped at pow2ceil(n/4), at least 32, since a row of n columns keeps n/4 lanes busy);

@@ -21,8 +21,9 @@
 // shared atomic per subgroup and iteration), else one shared atomic per element.
 //
 // Output: FINAL: the best kk (= k) as values (bits re-read from x) and indices; a row is
-// flagged instead (flags[row] = 1, nothing written) when fewer than k passed the sampled
-// threshold, or when its k-th best is below a bound of an earlier level (an element that
+// flagged instead (flags[row] = 1 and flags[rows] = 1, the redo's gate word; nothing
+// written) when fewer than k passed the sampled threshold (a FINAL pass over IN_PAIR
+// candidates samples them too), or when its k-th best is below a bound of an earlier level (an element that
 // level dropped could belong to the top k). Not FINAL: the best min(kk, count)
 // composites of the segment, padded with 0, and the segment's bound (every element it
 // dropped is below it). REDO: only rows whose flag is set run (the exact redo: no
