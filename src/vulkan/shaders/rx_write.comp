@@ -17,6 +17,93 @@ layout(constant_id = 2) const uint IPT = 8u;
 layout(constant_id = 3) const uint SEQ = 0u;
 #include "rx_scan.glsl"
 
+#if !defined(T_I64) && defined(RX_SG)
+// Two-pass form (SEQ = 0), 32-bit inputs, subgroup variant: the tile is cut into one
+// contiguous segment per subgroup. Pass 1 counts each segment (lane l reads columns
+// 4l..4l+3 of each 4*S-column step: one 16-byte load where the row is aligned, so a
+// subgroup reads 16*S contiguous bytes per load); one barrier gives every subgroup its
+// segment's starting counts; pass 2 re-reads the segment (from cache), places each step
+// by a subgroup exclusive scan and writes the raw bits it read (no second fetch of the
+// value). No workgroup barrier per step.
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer RawV4 { uvec4 v[]; };
+shared uvec3 seg_cnt[gl_WorkGroupSize.x / 4u + 1u];
+
+KT score_bits(uint b) {
+#if defined(T_F32)
+    return score_of(uintBitsToFloat(b));
+#else
+    return score_of(int(b));
+#endif
+}
+
+// Columns i..i+3 of the row at `ra` (those >= s1: 0, not valid).
+uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
+    if (v4 && i + 4u <= s1) {
+        ok = bvec4(true);
+        return RawV4(ra + uint64_t(i) * 4ul).v[0];
+    }
+    uvec4 x = uvec4(0u);
+    for (uint l = 0u; l < 4u; l++) {
+        ok[l] = i + l < s1;
+        if (ok[l]) x[l] = U32Buf(ra).v[i + l];
+    }
+    return x;
+}
+
+void write_segmented(uint row, uint c0, uint c1, uvec3 carry, Thr th) {
+    if (taken_of(th, carry) >= pc.k) return; // the whole tile is past the window
+    uint sg = gl_SubgroupID, nsg = gl_NumSubgroups, lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+    uint per = ((c1 - c0 + nsg - 1u) / nsg + 3u) & ~3u;
+    uint s0 = min(c1, c0 + sg * per), s1 = min(c1, s0 + per);
+    uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
+    bool v4 = ((ra + uint64_t(c0) * 4ul) & 15ul) == 0ul;
+    uvec3 cnt = uvec3(0u);
+    for (uint b = s0; b < s1; b += 4u * S) {
+        bvec4 ok;
+        uvec4 x = load4(ra, b + 4u * lane, s1, v4, ok);
+        for (uint l = 0u; l < 4u; l++)
+            if (ok[l]) cnt += classify(th, score_bits(x[l]));
+    }
+    cnt = subgroupAdd(cnt);
+    if (subgroupElect()) seg_cnt[sg] = cnt;
+    barrier();
+    uvec3 base = carry;
+    for (uint j = 0u; j < sg; j++) base += seg_cnt[j];
+    bool pairs = (pc.opts & OPT_PAIRS) != 0u;
+    uint64_t obase = uint64_t(row) * pc.k;
+    for (uint b = s0; b < s1; b += 4u * S) {
+        if (taken_of(th, base) >= pc.k) break; // the rest of the segment is past the window
+        uint i = b + 4u * lane;
+        bvec4 ok;
+        uvec4 x = load4(ra, i, s1, v4, ok);
+        KT ks[4];
+        uvec3 e[4], loc = uvec3(0u);
+        for (uint l = 0u; l < 4u; l++) {
+            ks[l] = score_bits(x[l]);
+            e[l] = ok[l] ? classify(th, ks[l]) : uvec3(0u);
+            loc += e[l];
+        }
+        uvec3 u = base + subgroupExclusiveAdd(loc);
+        base += subgroupAdd(loc);
+        for (uint l = 0u; l < 4u; l++) {
+            uint p = taken_of(th, u), q = taken_of(th, u + e[l]);
+            u += e[l];
+            if (q == p || p >= pc.k) continue;
+            if (pairs) {
+                pair_store(pc.out0, pc.out1, obase + p, ks[l], i + l);
+            } else {
+                uint64_t o = obase + p;
+                U32Buf(pc.out0 + o * 4ul).v[0] = x[l];
+                if ((pc.opts & OPT_IDX64) != 0u)
+                    I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(i + l);
+                else
+                    I32Buf(pc.out1 + o * 4ul).v[0] = int(i + l);
+            }
+        }
+    }
+}
+#endif
+
 void main() {
     uint g = group_linear();
     uint per_row = SEQ != 0u ? 1u : pc.nchunk;
@@ -31,6 +118,10 @@ void main() {
         c0 = c * pc.chunk;
         c1 = min(pc.n, c0 + pc.chunk);
         carry = U4Buf(pc.buf).v[g].xyz;
+#if !defined(T_I64) && defined(RX_SG)
+        write_segmented(row, c0, c1, carry, th);
+        return;
+#endif
     }
     bool pairs = (pc.opts & OPT_PAIRS) != 0u;
     uint64_t obase = uint64_t(row) * pc.k;
