@@ -1,7 +1,8 @@
 // rx_gather.comp — after the pick of level pc.level, rows flagged F_GATHER (their target
 // buckets hold <= cap elements in all) copy those elements' (score, column) into their
 // slice of the gather buffer (pc.buf scores, pc.buf2 columns; row r at r*cap), in no
-// particular order; RowState.gcount counts them. Groups: rows * nchunk.
+// particular order; RowState.gcount counts them (a shared counter when one workgroup
+// owns the row: no global atomic per subgroup step). Groups: rows * nchunk.
 // With pc.out0 != 0 (two-pass compaction ahead) it also adds, per compaction tile of
 // pc.tile columns, the elements that are strictly inside the window already by their
 // prefix (between the two buckets) to the tile counts (u32 x4 [rows][ntiles]): with
@@ -18,6 +19,7 @@ layout(local_size_x_id = 0) in;
 
 shared KT g_pre[2];
 shared uint g_on, g_sum;
+shared uint g_cnt; // one workgroup per row (nchunk == 1): the row's count, kept here
 
 void main() {
     uint g = group_linear();
@@ -31,9 +33,11 @@ void main() {
         g_pre[0] = KT(S.r[row].pre[(pc.opts & OPT_MID) != 0u ? 0u : 1u]);
         g_pre[1] = KT(S.r[row].pre[1]);
         g_sum = 0u;
+        g_cnt = 0u;
     }
     barrier();
     if (g_on == 0u) return;
+    bool own = pc.nchunk == 1u; // no other workgroup appends to this row: shared counter
     KT pm = mask_from(lvl_shift(pc.level)), p0 = g_pre[0], p1 = g_pre[1];
     bool mid = (pc.opts & OPT_MID) != 0u;
     TBuf xb = row_x(row);
@@ -70,7 +74,7 @@ void main() {
                 uint cnt = subgroupBallotBitCount(bal);
                 if (cnt == 0u) continue;
                 uint base = 0u;
-                if (subgroupElect()) base = atomicAdd(S.r[row].gcount, cnt);
+                if (subgroupElect()) base = own ? atomicAdd(g_cnt, cnt) : atomicAdd(S.r[row].gcount, cnt);
                 base = subgroupBroadcastFirst(base);
                 if (m) {
                     uint slot = base + subgroupBallotExclusiveBitCount(bal);
@@ -93,7 +97,7 @@ void main() {
                 KT sq = s & pm;
                 strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
                 if (sq == p0 || sq == p1) {
-                    uint slot = atomicAdd(S.r[row].gcount, 1u);
+                    uint slot = own ? atomicAdd(g_cnt, 1u) : atomicAdd(S.r[row].gcount, 1u);
                     if (slot >= pc.cap) continue;
                     gk.v[slot] = s;
                     gc.v[slot] = i;
@@ -116,5 +120,9 @@ void main() {
             barrier();
         }
         a = b;
+    }
+    if (own) {
+        barrier();
+        if (t == 0u) S.r[row].gcount = g_cnt;
     }
 }

@@ -1,14 +1,18 @@
 // rx_resolve.comp — rows gathered at level pc.level finish their radix select over the
 // gathered elements (levels pc.level+1 ...), in one workgroup: every digit of each
 // target's score, and its occurrence index. Sets F_DONE. With pc.out0 != 0 it then adds
-// the gathered elements' (strict, ==A, ==B) to the tile counts rx_gather began, and sets
-// F_COUNTED. Groups: rows.
+// the gathered elements' (strict, ==A, ==B) to the tile counts rx_gather began (summed
+// per tile in shared memory first where the row has at most RES_TILES tiles: one global
+// atomic per tile and class instead of one per element), and sets F_COUNTED. Groups: rows.
 #version 460
 #include "common.glsl"
 #include "rx_common.glsl"
 layout(local_size_x_id = 0) in;
 #include "rx_scan.glsl"
 #include "rx_radix.glsl"
+
+const uint RES_TILES = 512u;  // rows of at most this many compaction tiles count in shared memory
+shared uint tcnt[3u * RES_TILES];
 
 void main() {
     uint row = group_linear();
@@ -38,12 +42,31 @@ void main() {
         th.ob = s_rank[1];
         th.same = th.has_a && th.sa == th.sb;
         U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
+        bool local = pc.ntiles <= RES_TILES; // counts gathered in shared memory first
+        if (local) {
+            for (uint i = t; i < 3u * pc.ntiles; i += gl_WorkGroupSize.x) tcnt[i] = 0u;
+            barrier();
+        }
         for (uint i = t; i < cnt; i += gl_WorkGroupSize.x) {
             uvec3 e = classify(th, gk.v[i]);
-            U32Buf tc = U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + gc.v[i] / pc.tile) * 16ul);
+            uint tile = gc.v[i] / pc.tile;
+            if (local) {
+                if (e.x != 0u) atomicAdd(tcnt[3u * tile], 1u);
+                if (e.y != 0u) atomicAdd(tcnt[3u * tile + 1u], 1u);
+                if (e.z != 0u) atomicAdd(tcnt[3u * tile + 2u], 1u);
+                continue;
+            }
+            U32Buf tc = U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + tile) * 16ul);
             if (e.x != 0u) atomicAdd(tc.v[0], 1u);
             if (e.y != 0u) atomicAdd(tc.v[1], 1u);
             if (e.z != 0u) atomicAdd(tc.v[2], 1u);
+        }
+        if (local) {
+            barrier();
+            for (uint i = t; i < 3u * pc.ntiles; i += gl_WorkGroupSize.x) {
+                uint v = tcnt[i];
+                if (v != 0u) atomicAdd(U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + i / 3u) * 16ul).v[i % 3u], v);
+            }
         }
     }
     if (t == 0u) {
