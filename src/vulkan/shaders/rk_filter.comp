@@ -8,12 +8,12 @@
 //
 // Filter: keep c >= thr. thr starts at 1 (everything), or with a sample (SAMP > 0) at
 // the key of the j-th best of SAMP strided elements, j a few sigma beyond kk's expected
-// share. The hot loop tests raw bits against thr's key (hit4: a sign flip and a 32-bit
-// compare per element); only where a subgroup has a hit are keys and composites formed
-// and compared exactly. When a stretch of sub-steps
-// overflows the buffer (CAP), its appends are rolled back, the buffer is sorted and cut
-// to the best kk, thr becomes the kk-th, and the stretch is redone one sub-step at a
-// time: the host guarantees kk + 4*WG <= CAP, so each fits. Invariant: every element
+// share. The hot loop tests raw bits against thr's key (hitmask4: a sign flip and a
+// 32-bit compare per element); only the hits get their exact key, and only those that
+// pass get a slot. When a stretch of sub-steps overflows the buffer (CAP), its appends
+// are rolled back, the buffer is sorted and cut to the best kk, thr becomes the kk-th,
+// and the stretch is redone one sub-step at a time: the host guarantees kk + 4*WG <= CAP,
+// so each fits. Invariant: every element
 // dropped so far is below thr, and every buffered one is >= thr.
 //
 // Variants (rankk.list): input IN_F32 / IN_I32 (raw rows, keys computed here) or
@@ -214,15 +214,36 @@ uint hit_bound(uint T) {
 #endif
     return BOTTOM ? ~T : T;
 }
-bool hit4(uvec4 x, uint T2) {
+// Bit l set: element l may reach key T (hit_bound's T2; only elements inside the segment).
+uint hitmask4(uvec4 x, bvec4 ok, uint T2) {
 #ifdef IN_F32
     uvec4 sk = x ^ (uvec4(ivec4(x) >> 31) | uvec4(0x80000000u));
-    if (BOTTOM) return any(lessThanEqual(sk, uvec4(T2)));
-    return any(greaterThanEqual(sk, uvec4(T2))) || any(greaterThan(x, uvec4(0xFF800000u)));
+    bvec4 h = BOTTOM ? lessThanEqual(sk, uvec4(T2))
+                     : bvec4(uvec4(greaterThanEqual(sk, uvec4(T2))) | uvec4(greaterThan(x, uvec4(0xFF800000u))));
 #else
     uvec4 sk = x ^ uvec4(0x80000000u);
-    return BOTTOM ? any(lessThanEqual(sk, uvec4(T2))) : any(greaterThanEqual(sk, uvec4(T2)));
+    bvec4 h = BOTTOM ? lessThanEqual(sk, uvec4(T2)) : greaterThanEqual(sk, uvec4(T2));
 #endif
+    uvec4 b = uvec4(h) & uvec4(ok);
+    return b.x | (b.y << 1) | (b.z << 2) | (b.w << 3);
+}
+
+// Of the hits in `m` (4 bits; columns col + l*cs), those whose composite reaches thr.
+uint exact4(uvec4 x, uint m, uint col, uint cs, uint64_t thr) {
+    uint r = 0u;
+    [[unroll]] for (uint l = 0u; l < 4u; l++)
+        if ((m & (1u << l)) != 0u && comp_of(key_of(x[l]), col + l * cs) >= thr) r |= 1u << l;
+    return r;
+}
+
+// Stores the elements of bits `m` of x (columns col + l*cs) from slot p on; returns p.
+uint put_bits(uvec4 x, uint m, uint col, uint cs, uint p) {
+    [[unroll]] for (uint l = 0u; l < 4u; l++)
+        if ((m & (1u << l)) != 0u) {
+            if (p < CAP) buf[p] = comp_of(key_of(x[l]), col + l * cs);
+            p++;
+        }
+    return p;
 }
 
 u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
@@ -341,15 +362,32 @@ void main() {
             if (G > 1u && w + 1u < ue) xb = load_raw(rowoff, c0, c1, w + 1u, cb, cs, ob);
             if (G > 2u && w + 2u < ue) xc = load_raw(rowoff, c0, c1, w + 2u, cc, cs, oc);
             if (G > 3u && w + 3u < ue) xd = load_raw(rowoff, c0, c1, w + 3u, cd, cs, od);
-            uint T2 = hit_bound(uint(thr >> 32));
-            bool hit = any(bvec4(hit4(xa, T2), hit4(xb, T2), hit4(xc, T2), hit4(xd, T2)));
+            // hit mask from the raw bits; keys and composites only for the hits
+            uint T = uint(thr >> 32), T2 = hit_bound(T);
+            uint m = hitmask4(xa, oa, T2) | (hitmask4(xb, ob, T2) << 4) | (hitmask4(xc, oc, T2) << 8) |
+                     (hitmask4(xd, od, T2) << 12);
 #ifdef USE_SG
-            if (subgroupAny(hit))
+            if (subgroupAny(m != 0u)) {
 #else
-            if (hit)
+            if (m != 0u) {
 #endif
-                append4(comps(xa, ca, cs, oa), comps(xb, cb, cs, ob), comps(xc, cc, cs, oc), comps(xd, cd, cs, od),
-                        thr);
+                uint ma = exact4(xa, m & 15u, ca, cs, thr), mb = exact4(xb, (m >> 4) & 15u, cb, cs, thr),
+                     mc = exact4(xc, (m >> 8) & 15u, cc, cs, thr), md = exact4(xd, m >> 12, cd, cs, thr);
+                uint np = bitCount(ma) + bitCount(mb) + bitCount(mc) + bitCount(md);
+#ifdef USE_SG
+                uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
+                if (subgroupElect() && tot != 0u) base = atomicAdd(s_cnt, tot);
+                uint p = subgroupBroadcastFirst(base) + off;
+#else
+                uint p = np != 0u ? atomicAdd(s_cnt, np) : 0u;
+#endif
+                if (np != 0u) {
+                    p = put_bits(xa, ma, ca, cs, p);
+                    p = put_bits(xb, mb, cb, cs, p);
+                    p = put_bits(xc, mc, cc, cs, p);
+                    put_bits(xd, md, cd, cs, p);
+                }
+            }
 #endif
         }
         barrier();
