@@ -184,7 +184,11 @@ static st_status rk_levels(const rk_ctx *c, uint32_t k, uint64_t ch, bool est, u
         s = rk_go(c, c->in, kk1, c->mode, est, &pc, &samp1);
     }
     uint64_t N = (uint64_t)segs * kk1;
+    /* the final pass starts at a sample's estimate when est is on and its input is long
+     * enough for one: then it sorts ~k candidates whatever N is, and merge levels only pay
+     * while streaming N pairs in one workgroup would cost more (N > 16 capk) */
     while (s == ST_OK && N > 2ull * capk) { /* merge levels: segments of capk pairs keep k */
+        if (est && N <= 16ull * capk && rk_samp((uint32_t)N, capk) > 0) break;
         uint32_t nseg = (uint32_t)((N + capk - 1) / capk);
         uint64_t N2 = (uint64_t)nseg * k;
         if (2 * N2 > N) break;

@@ -117,7 +117,7 @@ uint load_bits(uint at) { return U32Buf(pc.src).v[at]; }
 
 shared uint skey[SAMP > 0u ? SAMP : 1u];
 
-// The key of the j-th best (1-based) of SAMP strided keys of [c0, c0+m), as a
+// The key of the j-th best (1-based) of SAMP sampled keys of [c0, c0+m), as a
 // composite threshold: a little more than kk elements of the segment are expected to
 // reach it. 1 (no threshold) when the segment is short or kk too large for a sample.
 // The sample is sorted as bare u32 keys (bitonic, descending).
@@ -135,7 +135,10 @@ uint64_t sample_thr(uint rowoff, uint c0, uint m) {
     uint j = uint(e + 4.0 * sqrt(e) + 2.0);
     if (j >= SAMP / 2u) return 1ul;
     uint step = m / SAMP, tid = gl_LocalInvocationID.x;
-    for (uint i = tid; i < SAMP; i += WG) skey[i] = sample_key(rowoff + c0 + i * step);
+    // one element at a hashed offset inside each stride window: strided picks alone can
+    // be biased (candidate lists of kk1 sorted entries per chunk at a period dividing
+    // the stride sample only chunk heads: the estimate came out high, rows got flagged)
+    for (uint i = tid; i < SAMP; i += WG) skey[i] = sample_key(rowoff + c0 + i * step + ((i * 2654435761u) >> 7) % step);
     barrier();
     for (uint size = 2u; size <= SAMP; size <<= 1) {
         for (uint stride = size >> 1; stride > 0u; stride >>= 1) {

@@ -15,6 +15,7 @@ layout(local_size_x_id = 0) in;
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_vote : require
 #endif
 
 shared KT g_pre[2];
@@ -50,8 +51,8 @@ void main() {
         uint strict = 0u; // elements strictly inside the window already at this prefix
         const uint WG = gl_WorkGroupSize.x;
 #ifdef RX_SG
-        // whole subgroups iterate together: the append is one atomic per subgroup; the
-        // loads of 4 steps are in flight together
+        // whole subgroups iterate together: the loads of 4 steps are in flight together,
+        // and their appends take one subgroup scan and one atomic per subgroup
         uint steps = (b - a + WG - 1u) / WG;
         for (uint it = 0u; it < steps; it += 4u) {
             T v[4];
@@ -59,31 +60,32 @@ void main() {
                 uint i = a + (it + q) * WG + t;
                 if (i < b) v[q] = xb.v[i];
             }
+            // the 4 elements' matches, then one subgroup scan and one atomic for all
+            uint mbits = 0u;
+            KT sv[4];
             [[unroll]] for (uint q = 0u; q < 4u; q++) {
-                if (it + q >= steps) break;
                 uint i = a + (it + q) * WG + t;
-                KT s = KT(0);
-                bool m = false;
-                if (i < b) {
-                    s = score_of(v[q]);
-                    KT sq = s & pm;
-                    m = sq == p0 || sq == p1;
-                    strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
-                }
-                uvec4 bal = subgroupBallot(m);
-                uint cnt = subgroupBallotBitCount(bal);
-                if (cnt == 0u) continue;
-                uint base = 0u;
-                if (subgroupElect()) base = own ? atomicAdd(g_cnt, cnt) : atomicAdd(S.r[row].gcount, cnt);
-                base = subgroupBroadcastFirst(base);
-                if (m) {
-                    uint slot = base + subgroupBallotExclusiveBitCount(bal);
-                    if (slot < pc.cap) {
-                        gk.v[slot] = s;
-                        gc.v[slot] = i;
-                    }
-                }
+                sv[q] = KT(0);
+                if (it + q >= steps || i >= b) continue;
+                KT s = score_of(v[q]);
+                KT sq = s & pm;
+                sv[q] = s;
+                if (sq == p0 || sq == p1) mbits |= 1u << q;
+                strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
             }
+            uint np = bitCount(mbits);
+            if (!subgroupAny(np != 0u)) continue;
+            uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
+            if (subgroupElect()) base = own ? atomicAdd(g_cnt, tot) : atomicAdd(S.r[row].gcount, tot);
+            uint slot = subgroupBroadcastFirst(base) + off;
+            [[unroll]] for (uint q = 0u; q < 4u; q++)
+                if ((mbits & (1u << q)) != 0u) {
+                    if (slot < pc.cap) {
+                        gk.v[slot] = sv[q];
+                        gc.v[slot] = a + (it + q) * WG + t;
+                    }
+                    slot++;
+                }
         }
 #else
         for (uint i0 = a + t; i0 < b; i0 += 4u * WG) {

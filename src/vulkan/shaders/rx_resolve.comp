@@ -14,10 +14,26 @@ layout(local_size_x_id = 0) in;
 const uint RES_TILES = 512u;  // rows of at most this many compaction tiles count in shared memory
 shared uint tcnt[3u * RES_TILES];
 
+// Adds an element of class e (strict, ==A, ==B) to tile `tile`'s counts: in shared
+// memory (local) or the row's global tile counts.
+void count_tile(uint row, uvec3 e, uint tile, bool local) {
+    if (local) {
+        if (e.x != 0u) atomicAdd(tcnt[3u * tile], 1u);
+        if (e.y != 0u) atomicAdd(tcnt[3u * tile + 1u], 1u);
+        if (e.z != 0u) atomicAdd(tcnt[3u * tile + 2u], 1u);
+        return;
+    }
+    U32Buf tc = U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + tile) * 16ul);
+    if (e.x != 0u) atomicAdd(tc.v[0], 1u);
+    if (e.y != 0u) atomicAdd(tc.v[1], 1u);
+    if (e.z != 0u) atomicAdd(tc.v[2], 1u);
+}
+
 void main() {
     uint row = group_linear();
     if (row >= pc.rows || !row_on(row)) return;
     uint t = gl_LocalInvocationID.x;
+    const uint WG = gl_WorkGroupSize.x;
     if (t == 0u) state_load(row, 1u);
     barrier();
     if ((s_flags & F_GATHER) == 0u) return;
@@ -29,7 +45,14 @@ void main() {
         KT pm = mask_from(lvl_hi(L));
         bool two = two_hists();
         KT p0 = s_pre[first_slot()], p1 = s_pre[1];
-        for (uint i = t; i < cnt; i += gl_WorkGroupSize.x) hist_add(gk.v[i], pm, p0, p1, two, L);
+        // 8 loads in flight per thread (one at a time left this latency-bound)
+        uint i = t;
+        for (; i + 7u * WG < cnt; i += 8u * WG) {
+            KT v[8];
+            [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = gk.v[i + q * WG];
+            [[unroll]] for (uint q = 0u; q < 8u; q++) hist_add(v[q], pm, p0, p1, two, L);
+        }
+        for (; i < cnt; i += WG) hist_add(gk.v[i], pm, p0, p1, two, L);
         barrier();
         pick(L);
     }
@@ -47,19 +70,16 @@ void main() {
             for (uint i = t; i < 3u * pc.ntiles; i += gl_WorkGroupSize.x) tcnt[i] = 0u;
             barrier();
         }
-        for (uint i = t; i < cnt; i += gl_WorkGroupSize.x) {
-            uvec3 e = classify(th, gk.v[i]);
-            uint tile = gc.v[i] / pc.tile;
-            if (local) {
-                if (e.x != 0u) atomicAdd(tcnt[3u * tile], 1u);
-                if (e.y != 0u) atomicAdd(tcnt[3u * tile + 1u], 1u);
-                if (e.z != 0u) atomicAdd(tcnt[3u * tile + 2u], 1u);
-                continue;
-            }
-            U32Buf tc = U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + tile) * 16ul);
-            if (e.x != 0u) atomicAdd(tc.v[0], 1u);
-            if (e.y != 0u) atomicAdd(tc.v[1], 1u);
-            if (e.z != 0u) atomicAdd(tc.v[2], 1u);
+        for (uint i0 = t; i0 < cnt; i0 += 4u * WG) {
+            KT kv[4];
+            uint cv[4];
+            [[unroll]] for (uint q = 0u; q < 4u; q++) // 4 elements' loads in flight
+                if (i0 + q * WG < cnt) {
+                    kv[q] = gk.v[i0 + q * WG];
+                    cv[q] = gc.v[i0 + q * WG];
+                }
+            [[unroll]] for (uint q = 0u; q < 4u; q++)
+                if (i0 + q * WG < cnt) count_tile(row, classify(th, kv[q]), cv[q] / pc.tile, local);
         }
         if (local) {
             barrier();
