@@ -80,7 +80,7 @@ TEST(fallback_matches_spec_formulas) {
                 CHECK_STATUS(st_heur_choose(8, c, k, sg, &t), ST_OK);
                 CHECK(t.u2 == (c > 32768 || k > 128));
                 CHECK(t.wg == (sg ? 256 : 128));
-                CHECK(t.kl == (k >= 64 ? 32 : k >= 16 ? 16 : 8));
+                CHECK(t.kl == (sg ? (k >= 512 ? 16 : 4) : k >= 64 ? 32 : k >= 16 ? 16 : 8));
                 CHECK(t.ch == (c > 16384 ? 8192 : 0));
                 CHECK_STATUS(st_heur_choose_midk(8, c, k, sg, &m), ST_OK);
                 CHECK(m.wg == (c > 16384 ? 256 : 128));
@@ -97,7 +97,7 @@ TEST(seed_env_examples) {
     setenv("SPIRAL_HEUR_MIDK", "wg:sel(c>32768,256,128); tile:sel(c>65536,4096,2048)", 1);
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "u2", 1, "env SPIRAL_HEUR_K");
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "ch", 8192, "env SPIRAL_HEUR_K");
-    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "wg", 512, "fallback"); /* many rows on a GPU */
+    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "wg", 256, "fallback"); /* on a GPU */
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, false, "wg", 128, "fallback");
     CHECK_FIELD(ST_HEUR_MIDK, 1024, 65536, 32768, true, "wg", 256, "env SPIRAL_HEUR_MIDK");
     CHECK_FIELD(ST_HEUR_MIDK, 1024, 65536, 32768, true, "tile", 2048, "env SPIRAL_HEUR_MIDK");
