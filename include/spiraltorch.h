@@ -386,14 +386,14 @@ ST_API const char *st_op_name(int op);
  * explanation and the CLI follow. */
 #define ST_HEUR_TOPK_FIELDS(X)                                                                     \
     X(u2, BOOL, 0, 1, 0u, "(c>32768 || k>128) && (!sg || r < 128)", "two passes: candidates, then merge") \
-    X(wg, INT, 1, 1024, ST_HEUR_CHK_WG, "sel(sg, 256, 128)", "workgroup size") \
+    X(wg, INT, 1, 1024, ST_HEUR_CHK_WG, "sel(sg, sel(k >= 512 || r < 128, 512, 256), 128)", "workgroup size") \
     X(kl, INT, 1, 256, 0u, "sel(sg, sel(k>=512, 16, 4), sel(k>=64, 32, sel(k>=16, 16, 8)))", "candidates each lane keeps") \
-    X(ch, INT, 0, 1073741824, 0u, "sel(c>16384, sel(sg, max(8192, pow2(c*r/1024)), 8192), 0)", "column chunk per workgroup in the first pass, 0 = whole row") \
+    X(ch, INT, 0, 1073741824, 0u, "sel(c>16384, sel(sg, max(8192, pow2(c*r/512)), 8192), 0)", "column chunk per workgroup in the first pass, 0 = whole row") \
     X(algo, INT, 0, 2, 0u, "sel(k*8 > c || k > 4096, 1, sel(sg && c <= 32*sgsize && k <= sgsize, 2, 0))", "0 = streaming filter, 1 = radix select, 2 = subgroup select (short rows)") \
     X(est, BOOL, 0, 1, 0u, "c >= 8192", "estimate the threshold from a sample before the pass")
 #define ST_HEUR_MIDK_FIELDS(X)                                                                     \
     X(wg, INT, 1, 1024, ST_HEUR_CHK_WG, "sel(c>16384, 256, 128)", "scan workgroup size")           \
-    X(tile, INT, 1, 1048576, ST_HEUR_CHK_SMEM8, "sel(c>65536, 4096, 2048)", "columns per compaction tile") \
+    X(tile, INT, 1, 1048576, ST_HEUR_CHK_SMEM8, "sel(sg || c>65536, 4096, 2048)", "columns per compaction tile") \
     X(u2, BOOL, 0, 1, 0u, "k>512 || c>32768", "scan and apply as two passes")
 
 #define ST_HEUR_X_MEMBER(name, type, mn, mx, chk, fb, help) ST_HEUR_CTYPE_##type name;

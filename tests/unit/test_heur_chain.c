@@ -79,12 +79,12 @@ TEST(fallback_matches_spec_formulas) {
                 st_heur_midk_choice m;
                 CHECK_STATUS(st_heur_choose(8, c, k, sg, &t), ST_OK);
                 CHECK(t.u2 == (c > 32768 || k > 128));
-                CHECK(t.wg == (sg ? 256 : 128));
+                CHECK(t.wg == (sg ? 512 : 128)); /* 8 rows: few */
                 CHECK(t.kl == (sg ? (k >= 512 ? 16 : 4) : k >= 64 ? 32 : k >= 16 ? 16 : 8));
-                CHECK(t.ch == (c > 16384 ? 8192 : 0));
+                CHECK(t.ch == (c <= 16384 ? 0 : sg && c * 8 / 512 > 8192 ? c * 8 / 512 : 8192));
                 CHECK_STATUS(st_heur_choose_midk(8, c, k, sg, &m), ST_OK);
                 CHECK(m.wg == (c > 16384 ? 256 : 128));
-                CHECK(m.tile == (c > 65536 ? 4096 : 2048));
+                CHECK(m.tile == (sg || c > 65536 ? 4096 : 2048));
                 CHECK(m.u2 == (k > 512 || c > 32768));
             }
     CHECK_FIELD(ST_HEUR_TOPK, 1, 10, 1, false, "wg", 128, "fallback");
@@ -97,7 +97,8 @@ TEST(seed_env_examples) {
     setenv("SPIRAL_HEUR_MIDK", "wg:sel(c>32768,256,128); tile:sel(c>65536,4096,2048)", 1);
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "u2", 1, "env SPIRAL_HEUR_K");
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "ch", 8192, "env SPIRAL_HEUR_K");
-    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "wg", 256, "fallback"); /* on a GPU */
+    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 64, true, "wg", 256, "fallback"); /* many rows on a GPU */
+    CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, true, "wg", 512, "fallback"); /* k >= 512 */
     CHECK_FIELD(ST_HEUR_TOPK, 1024, 65536, 1024, false, "wg", 128, "fallback");
     CHECK_FIELD(ST_HEUR_MIDK, 1024, 65536, 32768, true, "wg", 256, "env SPIRAL_HEUR_MIDK");
     CHECK_FIELD(ST_HEUR_MIDK, 1024, 65536, 32768, true, "tile", 2048, "env SPIRAL_HEUR_MIDK");
@@ -140,7 +141,7 @@ TEST(priority_chain_per_field) {
     CHECK_FIELD(ST_HEUR_TOPK, 1, 16, 2, false, "ch", 77, "table");
     CHECK_FIELD(ST_HEUR_TOPK, 1, 16, 4, false, "kl", 64, "table");     /* lk 2: distance 1 */
     CHECK_FIELD(ST_HEUR_TOPK, 1, 32, 4, false, "kl", 8, "fallback");   /* distance 2 */
-    CHECK_FIELD(ST_HEUR_TOPK, 1, 16, 2, true, "wg", 256, "fallback");  /* other sg */
+    CHECK_FIELD(ST_HEUR_TOPK, 1, 16, 2, true, "wg", 512, "fallback");  /* other sg */
     st_heur_set_tables(NULL, NULL);
     CHECK_FIELD(ST_HEUR_TOPK, 1, 16, 2, false, "wg", 128, "fallback");
     CHECK(g_log[0] == '\0');

@@ -39,8 +39,8 @@ TEST(choose_json_exact) {
     char out[8192];
     CHECK(run("heur choose --rows 1024 --cols 65536 --k 1024 --subgroup 1 --json", out, sizeof out) == 0);
     CHECK_MSG(!strcmp(out, "{\"kind\":\"topk\",\"fields\":{\"u2\":{\"value\":false,\"source\":\"fallback\"},"
-                           "\"wg\":{\"value\":256,\"source\":\"fallback\"},\"kl\":{\"value\":16,\"source\":\"fallback\"},"
-                           "\"ch\":{\"value\":65536,\"source\":\"fallback\"},\"algo\":{\"value\":0,\"source\":\"fallback\"},"
+                           "\"wg\":{\"value\":512,\"source\":\"fallback\"},\"kl\":{\"value\":16,\"source\":\"fallback\"},"
+                           "\"ch\":{\"value\":131072,\"source\":\"fallback\"},\"algo\":{\"value\":0,\"source\":\"fallback\"},"
                            "\"est\":{\"value\":true,\"source\":\"fallback\"}}}\n"),
               "%s", out);
     setenv("SPIRAL_HEUR_MIDK", "wg:sel(c>32768,256,128); tile:sel(c>65536,4096,2048)", 1);

@@ -132,8 +132,8 @@ TEST(learned_rule_changes_only_its_bucket) {
     st_heur_choice c;
     CHECK_STATUS(st_heur_choose(64, 4096, 16, false, &c), ST_OK); /* the cached path sees it too */
     CHECK(c.wg == 512);
-    CHECK_STATUS(st_heur_choose(64, 4096, 16, true, &c), ST_OK); /* other subgroup flag */
-    CHECK(c.wg == 256);
+    CHECK_STATUS(st_heur_choose(64, 4096, 16, true, &c), ST_OK); /* other subgroup flag: the GPU fallback */
+    CHECK(c.wg == 512);
     st_heur_midk_choice m;
     CHECK_STATUS(st_heur_choose_midk(64, 4096, 16, false, &m), ST_OK);
     CHECK(m.tile == 1024);

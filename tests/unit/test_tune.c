@@ -263,10 +263,10 @@ TEST(candidates_valid_and_fallback_values) {
     int32_t v[ST_HEUR_MAX_FIELDS];
     st_heur_fallback_values(ST_HEUR_TOPK, 1024, 65536, 1024, false, v); /* the seed's formulas (no subgroups) */
     CHECK(v[0] == 1 && v[1] == 128 && v[2] == 32 && v[3] == 8192);
-    st_heur_fallback_values(ST_HEUR_TOPK, 1024, 65536, 1024, true, v); /* GPU, many rows: whole rows, wg 256 */
-    CHECK(v[0] == 0 && v[1] == 256 && v[2] == 16 && v[3] == 65536);
+    st_heur_fallback_values(ST_HEUR_TOPK, 1024, 65536, 1024, true, v); /* GPU, many rows, k >= 512: whole rows, wg 512 */
+    CHECK(v[0] == 0 && v[1] == 512 && v[2] == 16 && v[3] == 131072);
     st_heur_fallback_values(ST_HEUR_MIDK, 1024, 65536, 32768, true, v);
-    CHECK(v[0] == 256 && v[1] == 2048 && v[2] == 1);
+    CHECK(v[0] == 256 && v[1] == 4096 && v[2] == 1);
 }
 
 static int run_cmd(const char *fmt, const char *a, const char *b, char *out, size_t cap) {
