@@ -338,6 +338,10 @@ static st_status rankk_rows(int dev, st_rank_mode mode, const st_kview *vals, co
         st_status s = ST_E_UNSUPPORTED;
         if (p->algo == ST_RANKK_ALGO_SUBGROUP) s = rk_sgsel(&c, caps, vals, idx, (uint32_t)k, p->wg);
         if (c.wg > lanes) c.wg = lanes;
+        /* a workgroup size whose candidate buffer (k + 4 wg) does not fit the device's
+         * shared memory is halved rather than leaving the fast path (lavapipe's 32 KiB
+         * leave room for 2048 composites: with wg 512 no k > 0 would fit) */
+        while (c.wg / 2 >= floor_wg && (uint64_t)k + 4ull * c.wg > c.smem_cap) c.wg /= 2;
         if (s == ST_E_UNSUPPORTED) s = rk_fast(&c, vals, idx, xr, mode, (uint32_t)k, p);
         if (s != ST_E_UNSUPPORTED) return s;
     }
