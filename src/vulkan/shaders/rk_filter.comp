@@ -156,9 +156,8 @@ uint64_t sample_thr(uint rowoff, uint c0, uint m) {
     return max(uint64_t(skey[j - 1u]) << 32, 1ul);
 }
 
-// This thread's 4 elements of sub-step w of [c0, c1) as composites (0 = none).
-// VEC4: columns c0 + (w*WG + tid)*4 + l (one 16-byte load); else c0 + (4w + l)*WG + tid.
 #ifdef IN_PAIR
+// This thread's 4 composites of sub-step w of [c0, c1) (0 = none): c0 + (4w + l)*WG + tid.
 u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
     uint tid = gl_LocalInvocationID.x;
     u64vec4 r = u64vec4(0ul);
@@ -168,10 +167,11 @@ u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
     return r;
 }
 #else
-// Raw inputs: the 4 elements' bits (0 outside [c0, c1)), their first column and column
-// step, and which are inside [c0, c1). The hot loop tests the raw bits against the
-// threshold's key (hit, below); composites are formed only where a lane of the subgroup
-// has a hit.
+// Raw inputs: this thread's 4 elements of sub-step w: their bits (0 outside [c0, c1)),
+// first column and column step, and which are inside [c0, c1). VEC4: columns
+// c0 + (w*WG + tid)*4 + l (one 16-byte load); else c0 + (4w + l)*WG + tid. The hot loop
+// tests the raw bits against the threshold's key (hitmask4, below); keys and composites
+// are formed only for the hits.
 uvec4 load_raw(uint rowoff, uint c0, uint c1, uint w, out uint col, out uint cstep, out bvec4 ok) {
     uint tid = gl_LocalInvocationID.x;
     uvec4 x = uvec4(0u);
@@ -196,14 +196,6 @@ uvec4 load_raw(uint rowoff, uint c0, uint c1, uint w, out uint col, out uint cst
 }
 
 uvec4 keys4(uvec4 x) { return uvec4(key_of(x.x), key_of(x.y), key_of(x.z), key_of(x.w)); }
-
-u64vec4 comps(uvec4 x, uint col, uint cstep, bvec4 ok) {
-    u64vec4 r = u64vec4(0ul);
-    uvec4 key = keys4(x);
-    for (uint l = 0u; l < 4u; l++)
-        if (ok[l]) r[l] = comp_of(key[l], col + l * cstep);
-    return r;
-}
 
 // hit(x): true for every element whose key reaches T (false positives allowed: the
 // composites are compared exactly afterwards). A cheap order-preserving map sk (the
@@ -249,12 +241,6 @@ uint put_bits(uvec4 x, uint m, uint col, uint cs, uint p) {
     return p;
 }
 
-u64vec4 fetch(uint rowoff, uint c0, uint c1, uint w) {
-    uint col, cs;
-    bvec4 ok;
-    uvec4 x = load_raw(rowoff, c0, c1, w, col, cs, ok);
-    return comps(x, col, cs, ok);
-}
 #endif
 
 uint put(u64vec4 v, bvec4 ok, uint p) {
