@@ -161,6 +161,11 @@ void stvk_get_stats(int dev, stvk_stats *out);
 /* Calls fn for every dispatch recorded from now on; fn NULL stops (tests only). */
 typedef void (*stvk_trace_fn)(void *ud, const stvk_kernel *k, const uint32_t groups[3]);
 void stvk_trace(int dev, stvk_trace_fn fn, void *ud);
+/* Tests only: while on, every TopK/BottomK fast-path call that may flag rows reads its
+ * row flags back (waiting for the device) and adds the number of flagged rows to a
+ * counter, so that tests can tell an estimate that holds from a redo that saved it. */
+void stvk_rankk_count_flags(bool on);
+uint64_t stvk_rankk_flagged_rows(void);
 
 /* ---------------------------------------------------------------- kernel views */
 /* Shape/stride description uploaded for strided kernels (shaders/common.glsl mirrors

@@ -63,6 +63,7 @@
 #include "vk_fns.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define RK_SAMPLE 1024                /* largest threshold sample */
@@ -213,6 +214,11 @@ static st_status rk_levels(const rk_ctx *c, uint32_t k, uint64_t ch, bool est, u
     return s;
 }
 
+static atomic_bool g_count_flags;
+static atomic_uint_fast64_t g_flagged;
+void stvk_rankk_count_flags(bool on) { atomic_store(&g_count_flags, on); }
+uint64_t stvk_rankk_flagged_rows(void) { return atomic_load(&g_flagged); }
+
 /* The fast path; ST_E_UNSUPPORTED (no error message) when k does not fit: the caller
  * then takes the exact path. */
 static st_status rk_fast(rk_ctx *c, const st_kview *vals, const st_kview *idx, const st_kview *xr, st_rank_mode mode,
@@ -249,6 +255,12 @@ static st_status rk_fast(rk_ctx *c, const st_kview *vals, const st_kview *idx, c
             s = rk_go(c, c->in, k, c->mode | RK_FINAL | RK_REDO, false, &pc, NULL);
         }
         stvk_gate_end(dev);
+    }
+    if (s == ST_OK && flags && atomic_load(&g_count_flags)) {
+        uint32_t *f = malloc(flags_n);
+        if (f && stvk_read(dev, flags, 0, f, flags_n) == ST_OK)
+            for (uint32_t r = 0; r < c->rows; r++) atomic_fetch_add(&g_flagged, f[r] != 0);
+        free(f);
     }
     rk_free(dev, &flags, flags_n);
     return s;

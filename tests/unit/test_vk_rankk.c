@@ -306,23 +306,35 @@ TEST(long_row_levels) {
 
 /* Rows the estimates get wrong are flagged and redone exactly: (a) the sample sees only
  * the large values (u2=0: fewer than k pass), (b) sorted rows put the whole top k in
- * the last chunk (u2=1: a chunk's bound is above the k-th). */
+ * the last chunk (u2=1: a chunk's bound is above the k-th). For (a) the large values sit
+ * exactly where rk_filter's sample looks (1024 samples of a 65536-column row: one a
+ * 64-column window, at offset (i * 2654435761) >> 7 mod 64): the CHECK on the flag
+ * count below fails if that formula changes without this test. */
 TEST(redo_flagged_rows) {
     if (!vk_ready()) return;
     const int64_t rows = 3, n = 65536;
     uint32_t *x = malloc(sizeof(uint32_t) * rows * n);
+    bool *seen = calloc((size_t)n, 1);
+    for (uint32_t i = 0; i < 1024; i++) seen[i * 64 + ((i * 2654435761u) >> 7) % 64] = true;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < n; c++) {
-            float f = r == 1 ? (float)c : (c % 64 == 0 ? 1.0f : (float)(c % 7) * 1e-3f);
+            float f = r == 1 ? (float)c : (seen[c] ? 1.0f : (float)(c % 7) * 1e-3f);
             memcpy(&x[r * n + c], &f, 4);
         }
+    free(seen);
     int64_t shape[2] = {rows, n};
     st_tensor *t = on_vk(x, 2, shape, ST_F32);
+    stvk_rankk_count_flags(true);
     for (int sh = 0; sh < 2; sh++) {
         set_shared(sh);
         st_rankk_params p0 = P(false, 256, 8, 0, true), p1 = P(true, 256, 8, 8192, true);
+        uint64_t f0 = stvk_rankk_flagged_rows();
         run1(t, x, ST_F32, true, rows, n, 1100, ST_I32, &p0, "redo sample");
+        uint64_t f1 = stvk_rankk_flagged_rows();
         run1(t, x, ST_F32, true, rows, n, 200, ST_I64, &p1, "redo bounds");
+        uint64_t f2 = stvk_rankk_flagged_rows();
+        CHECK_MSG(f1 > f0 && f2 > f1, "the adversarial rows were not flagged (%llu, %llu): the redo went untested",
+                  (unsigned long long)(f1 - f0), (unsigned long long)(f2 - f1));
     }
     set_shared(false);
     st_release(t);
@@ -339,9 +351,43 @@ TEST(redo_flagged_rows) {
     int64_t shape2[2] = {1, n2};
     st_tensor *t2 = on_vk(y, 2, shape2, ST_F32);
     st_rankk_params p2 = P(true, 256, 8, 8192, true);
+    uint64_t f3 = stvk_rankk_flagged_rows();
     run1(t2, y, ST_F32, true, 1, n2, 200, ST_I32, &p2, "redo exact path");
+    CHECK_MSG(stvk_rankk_flagged_rows() > f3, "the long row was not flagged: the gated exact redo went untested");
+    stvk_rankk_count_flags(false);
     st_release(t2);
     free(y);
+}
+
+/* The estimates hold on random data: no row is flagged (a flagged row is still right,
+ * through the exact redo, but costs it). Caught a biased sample: strided picks from the
+ * final pass's candidate lists (kk1 sorted entries per chunk, a period dividing the
+ * stride) saw only chunk heads and flagged every 1 x 2^22 k=64 row. */
+TEST(estimates_hold_on_random_rows) {
+    if (!vk_ready()) return;
+    g_rs = tl_seed() | 1;
+    const int64_t n1 = (int64_t)1 << 22, rows2 = 256, n2 = 16384;
+    uint32_t *x = malloc(sizeof(uint32_t) * n1);
+    for (int64_t i = 0; i < n1; i++) x[i] = gen(ST_F32, 0, i);
+    int64_t sh1[2] = {1, n1}, sh2[2] = {rows2, n2};
+    st_tensor *t1 = on_vk(x, 2, sh1, ST_F32), *t2 = on_vk(x, 2, sh2, ST_F32);
+    stvk_rankk_count_flags(true);
+    uint64_t f0 = stvk_rankk_flagged_rows();
+    for (int sh = 0; sh < 2; sh++) {
+        set_shared(sh);
+        st_rankk_params pl = P(true, 256, 4, 8192, true), pr = P(false, 256, 4, 0, true);
+        run1(t1, x, ST_F32, true, 1, n1, 64, ST_I32, &pl, "est long row k=64");
+        run1(t1, x, ST_F32, false, 1, n1, 1024, ST_I32, &pl, "est long row k=1024");
+        run1(t2, x, ST_F32, true, rows2, n2, 64, ST_I32, &pr, "est rows k=64");
+        run1(t2, x, ST_F32, false, rows2, n2, 256, ST_I64, &pr, "est rows k=256");
+    }
+    set_shared(false);
+    CHECK_MSG(stvk_rankk_flagged_rows() == f0, "%llu rows flagged on random data: an estimate is off",
+              (unsigned long long)(stvk_rankk_flagged_rows() - f0));
+    stvk_rankk_count_flags(false);
+    st_release(t1);
+    st_release(t2);
+    free(x);
 }
 
 /* i32 inputs (keys x ^ 0x80000000), both index dtypes. */
