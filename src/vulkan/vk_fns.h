@@ -153,8 +153,6 @@ typedef struct stvk_dev {
     /* VK_EXT_conditional_rendering (NULL: none): stvk_gate_begin/end */
     PFN_vkCmdBeginConditionalRenderingEXT cond_begin;
     PFN_vkCmdEndConditionalRenderingEXT cond_end;
-    VkBuffer gate_buf; /* the gate while set (VK_NULL_HANDLE: none) */
-    VkDeviceSize gate_off;
     void *mutex; /* pthread_mutex_t* */
 } stvk_dev;
 

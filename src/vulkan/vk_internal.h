@@ -133,9 +133,10 @@ st_status stvk_dispatch(int dev, const stvk_kernel *k, uint32_t gx, uint32_t gy,
  * gl_NumWorkGroups.x (see shaders/common.glsl: group_linear()) and skip ids >= ngroups.
  * ngroups == 0 records nothing. */
 st_status stvk_dispatch_linear(int dev, const stvk_kernel *k, uint64_t ngroups, const void *pc, uint32_t pcsize);
-/* Gate: while a gate is set, every dispatch recorded runs only if the u32 at byte `off`
- * of `handle` is non-zero when the GPU reaches it (VK_EXT_conditional_rendering; the
- * word is written by earlier commands). For work that is rarely needed, such as the
+/* Gate: while this thread has a gate set, every dispatch it records runs only if the u32
+ * at byte `off` of `handle` is non-zero when the GPU reaches it (VK_EXT_conditional_
+ * rendering; the word is written by earlier commands). Other threads' ops recorded on
+ * the device meanwhile are not gated. For work that is rarely needed, such as the
  * exact redo of rows a fast pass flagged: a gated dispatch that does not run costs next
  * to nothing, where an ungated one launches all its workgroups. Devices without the
  * extension run every dispatch, so gated kernels must still skip their work by

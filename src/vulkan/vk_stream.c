@@ -363,6 +363,14 @@ st_status stvk_timer_stop(int dev, double *ms) {
     return s;
 }
 
+/* The gate (stvk_gate_begin): per thread, so that another thread's ops recorded on the
+ * same device in between are never gated by it. */
+static _Thread_local struct {
+    stvk_dev *dev;
+    VkBuffer buf;
+    VkDeviceSize off;
+} t_gate;
+
 static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz,
                                  const void *pc, uint32_t pcsize) {
     if (pcsize > STVK_PUSH_MAX || (pcsize & 3))
@@ -382,14 +390,15 @@ static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx,
     stvk_batch *b = &d->ring[d->cur];
     bool prof = d->profile && b->nprof < STVK_BATCH_CMDS;
     if (prof) d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof);
-    if (d->gate_buf) {
+    bool gated = t_gate.dev == d && t_gate.buf != VK_NULL_HANDLE;
+    if (gated) {
         VkConditionalRenderingBeginInfoEXT ci = {.sType = VK_STRUCTURE_TYPE_CONDITIONAL_RENDERING_BEGIN_INFO_EXT,
-                                                 .buffer = d->gate_buf,
-                                                 .offset = d->gate_off};
+                                                 .buffer = t_gate.buf,
+                                                 .offset = t_gate.off};
         d->cond_begin(cmd, &ci);
     }
     d->fn.vkCmdDispatch(cmd, gx, gy, gz);
-    if (d->gate_buf) d->cond_end(cmd);
+    if (gated) d->cond_end(cmd);
     if (prof) {
         d->fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, b->prof_pool, 2 * b->nprof + 1);
         b->prof_pipe[b->nprof++] = (uint32_t)pi;
@@ -409,21 +418,16 @@ st_status stvk_gate_begin(int dev, void *handle, size_t off) {
     stvk_dev *d = stvk_dev_get(dev);
     if (!d) return st_last_status();
     if (off % 4) return st_err(ST_E_INTERNAL, "vulkan: gate word at byte %zu is not 4-byte aligned", off);
-    stvk_lock(d);
-    if (d->cond_begin) {
-        d->gate_buf = ((stvk_buf *)handle)->buf;
-        d->gate_off = off;
-    }
-    stvk_unlock(d);
+    t_gate.dev = d;
+    t_gate.buf = d->cond_begin ? ((stvk_buf *)handle)->buf : VK_NULL_HANDLE;
+    t_gate.off = off;
     return ST_OK;
 }
 
 void stvk_gate_end(int dev) {
-    stvk_dev *d = stvk_dev_get(dev);
-    if (!d) return;
-    stvk_lock(d);
-    d->gate_buf = VK_NULL_HANDLE;
-    stvk_unlock(d);
+    (void)dev;
+    t_gate.dev = NULL;
+    t_gate.buf = VK_NULL_HANDLE;
 }
 
 st_status stvk_dispatch(int dev, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz, const void *pc,
