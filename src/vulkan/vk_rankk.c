@@ -247,14 +247,15 @@ static st_status rk_fast(rk_ctx *c, const st_kview *vals, const st_kview *idx, c
     }
     if (s == ST_OK && flagging) { /* exact redo of the flagged rows, behind the gate word */
         s = stvk_gate_begin(dev, flags, (size_t)c->rows * 4);
-        if (s == ST_OK) s = ST_E_UNSUPPORTED;
-        if (c->n > RK_REDO_MAX_COLS) s = stvk_rankk_exact(dev, mode, vals, idx, xr, k, p, fa);
-        if (s == ST_E_UNSUPPORTED) {
-            rk_pc pc = {.src = c->x, .xv = c->x, .dst = va, .oidx = ia, .flags = fa, .rs = c->rs, .n = c->n,
-                        .seg = c->n, .nseg = 1, .kk = k, .xrs = c->rs, .ngroups = c->rows};
-            s = rk_go(c, c->in, k, c->mode | RK_FINAL | RK_REDO, false, &pc, NULL);
+        if (s == ST_OK) {
+            s = c->n > RK_REDO_MAX_COLS ? stvk_rankk_exact(dev, mode, vals, idx, xr, k, p, fa) : ST_E_UNSUPPORTED;
+            if (s == ST_E_UNSUPPORTED) {
+                rk_pc pc = {.src = c->x, .xv = c->x, .dst = va, .oidx = ia, .flags = fa, .rs = c->rs, .n = c->n,
+                            .seg = c->n, .nseg = 1, .kk = k, .xrs = c->rs, .ngroups = c->rows};
+                s = rk_go(c, c->in, k, c->mode | RK_FINAL | RK_REDO, false, &pc, NULL);
+            }
+            stvk_gate_end(dev);
         }
-        stvk_gate_end(dev);
     }
     if (s == ST_OK && flags && atomic_load(&g_count_flags)) {
         uint32_t *f = malloc(flags_n);
