@@ -314,8 +314,7 @@ static st_status open_device(stvk_dev *d, int index) {
     VkPhysicalDeviceConditionalRenderingFeaturesEXT fcond = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CONDITIONAL_RENDERING_FEATURES_EXT};
     bool cond = false;
-    const char *nogate = st_env("ST_VULKAN_NO_GATE");
-    if (has_device_ext(d->phys, cond_ext) && !(nogate && *nogate && strcmp(nogate, "0") != 0)) {
+    if (has_device_ext(d->phys, cond_ext)) {
         VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &fcond};
         stvk_i.vkGetPhysicalDeviceFeatures2(d->phys, &q);
         cond = fcond.conditionalRendering;

@@ -418,8 +418,10 @@ st_status stvk_gate_begin(int dev, void *handle, size_t off) {
     stvk_dev *d = stvk_dev_get(dev);
     if (!d) return st_last_status();
     if (off % 4) return st_err(ST_E_INTERNAL, "vulkan: gate word at byte %zu is not 4-byte aligned", off);
+    const char *off_env = st_env("ST_VULKAN_NO_GATE"); /* read per call: tests run both ways */
+    bool on = d->cond_begin && !(off_env && strcmp(off_env, "0") != 0);
     t_gate.dev = d;
-    t_gate.buf = d->cond_begin ? ((stvk_buf *)handle)->buf : VK_NULL_HANDLE;
+    t_gate.buf = on ? ((stvk_buf *)handle)->buf : VK_NULL_HANDLE;
     t_gate.off = off;
     return ST_OK;
 }

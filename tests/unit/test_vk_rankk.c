@@ -325,8 +325,12 @@ TEST(redo_flagged_rows) {
     int64_t shape[2] = {rows, n};
     st_tensor *t = on_vk(x, 2, shape, ST_F32);
     stvk_rankk_count_flags(true);
-    for (int sh = 0; sh < 2; sh++) {
-        set_shared(sh);
+    for (int sh = 0; sh < 4; sh++) { /* subgroup / shared variants, gate on / off */
+        set_shared(sh & 1);
+        if (sh & 2)
+            setenv("ST_VULKAN_NO_GATE", "1", 1);
+        else
+            unsetenv("ST_VULKAN_NO_GATE");
         st_rankk_params p0 = P(false, 256, 8, 0, true), p1 = P(true, 256, 8, 8192, true);
         uint64_t f0 = stvk_rankk_flagged_rows();
         run1(t, x, ST_F32, true, rows, n, 1100, ST_I32, &p0, "redo sample");
@@ -351,9 +355,15 @@ TEST(redo_flagged_rows) {
     int64_t shape2[2] = {1, n2};
     st_tensor *t2 = on_vk(y, 2, shape2, ST_F32);
     st_rankk_params p2 = P(true, 256, 8, 8192, true);
-    uint64_t f3 = stvk_rankk_flagged_rows();
-    run1(t2, y, ST_F32, true, 1, n2, 200, ST_I32, &p2, "redo exact path");
-    CHECK_MSG(stvk_rankk_flagged_rows() > f3, "the long row was not flagged: the gated exact redo went untested");
+    for (int gate = 0; gate < 2; gate++) {
+        if (gate)
+            unsetenv("ST_VULKAN_NO_GATE");
+        else
+            setenv("ST_VULKAN_NO_GATE", "1", 1);
+        uint64_t f3 = stvk_rankk_flagged_rows();
+        run1(t2, y, ST_F32, true, 1, n2, 200, ST_I32, &p2, gate ? "redo exact path, gated" : "redo exact path");
+        CHECK_MSG(stvk_rankk_flagged_rows() > f3, "the long row was not flagged: the exact redo went untested");
+    }
     stvk_rankk_count_flags(false);
     st_release(t2);
     free(y);
