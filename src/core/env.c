@@ -8,3 +8,8 @@ const char *st_env(const char *name) {
     const char *v = getenv(name);
     return (v && *v) ? v : NULL;
 }
+
+bool st_env_on(const char *name) {
+    const char *v = st_env(name);
+    return v && strcmp(v, "0") != 0;
+}

@@ -69,6 +69,8 @@ void st_logf(st_log_level level, const char *fmt, ...) __attribute__((format(pri
 /* Environment variables are read only through this (src/core/env.c), so that
  * docs/env.md can list every one. Returns NULL when unset or empty. */
 const char *st_env(const char *name);
+/* A switch variable: set, not empty and not "0". */
+bool st_env_on(const char *name);
 
 /* ---------------------------------------------------------------- clock */
 /* Monotonic host clock in milliseconds (timings: device timer fallback, self-rewrite,

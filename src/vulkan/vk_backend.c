@@ -19,8 +19,7 @@ static bool vk_auto_eligible(int dev, char *why, size_t cap) {
         snprintf(why, cap, "%s", st_last_error());
         return false;
     }
-    const char *allow = st_env("ST_VULKAN_ALLOW_CPU");
-    if (c->type == VK_PHYSICAL_DEVICE_TYPE_CPU && !(allow && strcmp(allow, "0"))) {
+    if (c->type == VK_PHYSICAL_DEVICE_TYPE_CPU && !st_env_on("ST_VULKAN_ALLOW_CPU")) {
         snprintf(why, cap, "device %d '%.80s' is a software (CPU) implementation, slower than the cpu backend "
                            "(ST_VULKAN_ALLOW_CPU=1 lets auto take it; --device vulkan always does)", dev, c->name);
         return false;

@@ -83,8 +83,7 @@ static void instance_init(void) {
                  VK_API_VERSION_MAJOR(ver), VK_API_VERSION_MINOR(ver));
         return;
     }
-    const char *val = st_env("ST_VULKAN_VALIDATION");
-    bool validate = val && strcmp(val, "0") != 0;
+    bool validate = st_env_on("ST_VULKAN_VALIDATION");
     const char *layer = "VK_LAYER_KHRONOS_validation";
     const char *ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
     if (validate && !has_layer(layer)) {
@@ -256,11 +255,6 @@ static void query_caps(stvk_dev *d) {
     c->max_alloc = (uint64_t)1 << 32;
 }
 
-static bool profiling_requested(void) {
-    const char *v = st_env("ST_VULKAN_PROFILE");
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 static bool has_device_ext(VkPhysicalDevice phys, const char *name) {
     uint32_t n = 0;
     if (stvk_i.vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL) != VK_SUCCESS || n == 0) return false;
@@ -308,7 +302,7 @@ static st_status open_device(stvk_dev *d, int index) {
     VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR fex = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
         .pipelineExecutableInfo = VK_TRUE};
-    bool exec_stats = profiling_requested() && has_device_ext(d->phys, exec_ext);
+    bool exec_stats = st_env_on("ST_VULKAN_PROFILE") && has_device_ext(d->phys, exec_ext);
     /* conditional rendering (stvk_gate_begin): dispatches gated by a device word */
     const char *cond_ext = VK_EXT_CONDITIONAL_RENDERING_EXTENSION_NAME;
     VkPhysicalDeviceConditionalRenderingFeaturesEXT fcond = {

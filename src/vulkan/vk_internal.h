@@ -56,6 +56,11 @@ typedef struct stvk_caps {
     float timestamp_period;     /* ns per timestamp tick */
 } stvk_caps;
 
+/* The largest 1-D workgroup the device runs. */
+static inline uint32_t stvk_max_wg(const stvk_caps *c) {
+    return c->max_wg_invocations < c->max_wg_size[0] ? c->max_wg_invocations : c->max_wg_size[0];
+}
+
 /* A device buffer (the storage handle the op layer holds). */
 typedef struct stvk_buf {
     VkBuffer buf;

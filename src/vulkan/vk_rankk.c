@@ -300,7 +300,7 @@ static st_status rk_sgsel(const rk_ctx *c, const stvk_caps *caps, const st_kview
         return ST_E_UNSUPPORTED;
     uint32_t E = 4;
     while (E * S < c->n) E *= 2;
-    uint32_t wmax = caps->max_wg_invocations < caps->max_wg_size[0] ? caps->max_wg_invocations : caps->max_wg_size[0];
+    uint32_t wmax = stvk_max_wg(caps);
     uint32_t w = wg < 1 ? S : (uint32_t)wg > wmax ? wmax : (uint32_t)wg;
     w = w / S * S;
     if (w < S) w = S;
@@ -320,8 +320,7 @@ static bool use_subgroups(const stvk_caps *caps) {
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_VOTE_BIT |
                           VK_SUBGROUP_FEATURE_BALLOT_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT |
                           VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
-    const char *force = st_env("ST_VULKAN_RANKK_SHARED");
-    if (force && strcmp(force, "0") != 0) return false;
+    if (st_env_on("ST_VULKAN_RANKK_SHARED")) return false;
     return caps->subgroup_size > 0 && (caps->subgroup_ops & need) == need;
 }
 
@@ -330,8 +329,7 @@ static st_status rankk_rows(int dev, st_rank_mode mode, const st_kview *vals, co
     const stvk_caps *caps = stvk_caps_of(dev);
     if (!caps) return st_last_status();
     if (mode != ST_RANK_MID && p->algo != ST_RANKK_ALGO_RADIX && dc != STVK_DT_I64) {
-        uint32_t wmax = caps->max_wg_invocations < caps->max_wg_size[0] ? caps->max_wg_invocations
-                                                                        : caps->max_wg_size[0];
+        uint32_t wmax = stvk_max_wg(caps);
         rk_ctx c = {.dev = dev,
                     .in = dc == STVK_DT_F32 ? "f32" : "i32",
                     .sg = use_subgroups(caps),

@@ -116,16 +116,15 @@ static uint32_t pow2_floor(uint32_t v) {
  * subgroup variants can run with it. */
 static uint32_t pick_wg(const stvk_caps *caps, int wg, bool *sg) {
     uint32_t w = wg > 0 ? (uint32_t)wg : 256;
-    uint32_t mx = caps->max_wg_invocations < caps->max_wg_size[0] ? caps->max_wg_invocations : caps->max_wg_size[0];
+    uint32_t mx = stvk_max_wg(caps);
     if (w > mx) w = mx;
     if (w > 1024) w = 1024;
     w = pow2_floor(w);
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_VOTE_BIT |
                           VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
     uint32_t ss = caps->subgroup_size;
-    const char *force = st_env("ST_VULKAN_RANKK_SHARED"); /* tests: the shared-memory variants */
     *sg = ss >= 4 && (caps->subgroup_ops & need) == need && w % ss == 0 && caps->full_subgroups &&
-          !(force && strcmp(force, "0") != 0);
+          !st_env_on("ST_VULKAN_RANKK_SHARED"); /* tests: the shared-memory variants */
     return w;
 }
 

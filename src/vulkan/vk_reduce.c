@@ -90,8 +90,7 @@ static st_status check32(const char *op, const st_kview *a, const st_kview *b, c
 /* Whether the tree may use subgroup arithmetic on this device. */
 static bool use_subgroups(int dev) {
     const stvk_caps *c = stvk_caps_of(dev);
-    const char *force = st_env("ST_VULKAN_REDUCE_SHARED");
-    if (force && strcmp(force, "0")) return false;
+    if (st_env_on("ST_VULKAN_REDUCE_SHARED")) return false;
     return c && c->subgroup_size > 0 && (c->subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
 }
 

@@ -293,8 +293,7 @@ static void profile_report(void) {
 }
 
 void stvk_profile_init(stvk_dev *d) {
-    const char *v = st_env("ST_VULKAN_PROFILE");
-    if (!v || !*v || !strcmp(v, "0")) return;
+    if (!st_env_on("ST_VULKAN_PROFILE")) return;
     if (!d->ts_mask) {
         st_logf(ST_LOG_WARN, "ST_VULKAN_PROFILE: the compute queue of '%s' has no timestamps; not profiling",
                 d->caps.name);
@@ -418,8 +417,7 @@ st_status stvk_gate_begin(int dev, void *handle, size_t off) {
     stvk_dev *d = stvk_dev_get(dev);
     if (!d) return st_last_status();
     if (off % 4) return st_err(ST_E_INTERNAL, "vulkan: gate word at byte %zu is not 4-byte aligned", off);
-    const char *off_env = st_env("ST_VULKAN_NO_GATE"); /* read per call: tests run both ways */
-    bool on = d->cond_begin && !(off_env && strcmp(off_env, "0") != 0);
+    bool on = d->cond_begin && !st_env_on("ST_VULKAN_NO_GATE"); /* read per call: tests run both ways */
     t_gate.dev = d;
     t_gate.buf = on ? ((stvk_buf *)handle)->buf : VK_NULL_HANDLE;
     t_gate.off = off;

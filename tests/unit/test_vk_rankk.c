@@ -131,6 +131,15 @@ static int run1(st_tensor *t, const uint32_t *ref, st_dtype dt, bool top, int64_
     return bad;
 }
 
+/* ST_VULKAN_NO_GATE is read at each rank-K call: the exact redo with and without the
+ * conditional-rendering gate. */
+static void set_gate(bool on) {
+    if (on)
+        unsetenv("ST_VULKAN_NO_GATE");
+    else
+        setenv("ST_VULKAN_NO_GATE", "1", 1);
+}
+
 static void set_shared(bool on) {
     if (on)
         setenv("ST_VULKAN_RANKK_SHARED", "1", 1);
@@ -327,10 +336,7 @@ TEST(redo_flagged_rows) {
     stvk_rankk_count_flags(true);
     for (int sh = 0; sh < 4; sh++) { /* subgroup / shared variants, gate on / off */
         set_shared(sh & 1);
-        if (sh & 2)
-            setenv("ST_VULKAN_NO_GATE", "1", 1);
-        else
-            unsetenv("ST_VULKAN_NO_GATE");
+        set_gate(!(sh & 2));
         st_rankk_params p0 = P(false, 256, 8, 0, true), p1 = P(true, 256, 8, 8192, true);
         uint64_t f0 = stvk_rankk_flagged_rows();
         run1(t, x, ST_F32, true, rows, n, 1100, ST_I32, &p0, "redo sample");
@@ -356,10 +362,7 @@ TEST(redo_flagged_rows) {
     st_tensor *t2 = on_vk(y, 2, shape2, ST_F32);
     st_rankk_params p2 = P(true, 256, 8, 8192, true);
     for (int gate = 0; gate < 2; gate++) {
-        if (gate)
-            unsetenv("ST_VULKAN_NO_GATE");
-        else
-            setenv("ST_VULKAN_NO_GATE", "1", 1);
+        set_gate(gate);
         uint64_t f3 = stvk_rankk_flagged_rows();
         run1(t2, y, ST_F32, true, 1, n2, 200, ST_I32, &p2, gate ? "redo exact path, gated" : "redo exact path");
         CHECK_MSG(stvk_rankk_flagged_rows() > f3, "the long row was not flagged: the exact redo went untested");

@@ -7,24 +7,25 @@
 // of SPEC §3. Real composites are >= 2^31 (col < 2^31); 0 pads.
 //
 // Filter: keep c >= thr. thr starts at 1 (everything), or with a sample (SAMP > 0) at
-// the key of the j-th best of SAMP strided elements, j a few sigma beyond kk's expected
-// share. The hot loop tests raw bits against thr's key (hitmask4: a sign flip and a
+// the key of the j-th best of SAMP sampled elements (one per stride window, at a hashed
+// offset), j a few sigma beyond kk's expected share. The hot loop tests raw bits against thr's key (hitmask4: a sign flip and a
 // 32-bit compare per element); only the hits get their exact key, and only those that
 // pass get a slot. When a stretch of sub-steps overflows the buffer (CAP), its appends
 // are rolled back, the buffer is sorted and cut to the best kk, thr becomes the kk-th,
 // and the stretch is redone one sub-step at a time: the host guarantees kk + 4*WG <= CAP,
-// so each fits. Invariant: every element
-// dropped so far is below thr, and every buffered one is >= thr.
+// so each fits. Invariant: every element dropped so far is below thr, and every buffered
+// one is >= thr.
 //
 // Variants (rankk.list): input IN_F32 / IN_I32 (raw rows, keys computed here) or
-// IN_PAIR (composites of an earlier level); USE_SG: subgroup ballot compaction (one
-// shared atomic per subgroup and iteration), else one shared atomic per element.
+// IN_PAIR (composites of an earlier level); USE_SG: subgroup compaction (one shared
+// atomic per subgroup and iteration; raw inputs: one per lane with a hit when at most 4
+// lanes have one), else one shared atomic per thread with a hit.
 //
 // Output: FINAL: the best kk (= k) as values (bits re-read from x) and indices; a row is
 // flagged instead (flags[row] = 1 and flags[rows] = 1, the redo's gate word; nothing
 // written) when fewer than k passed the sampled threshold (a FINAL pass over IN_PAIR
-// candidates samples them too), or when its k-th best is below a bound of an earlier level (an element that
-// level dropped could belong to the top k). Not FINAL: the best min(kk, count)
+// candidates samples them too), or when its k-th best is below a bound of an earlier
+// level (an element that level dropped could belong to the top k). Not FINAL: the best min(kk, count)
 // composites of the segment, padded with 0, and the segment's bound (every element it
 // dropped is below it). REDO: only rows whose flag is set run (the exact redo: no
 // sample, so nothing can be missed).
@@ -197,8 +198,8 @@ uvec4 load_raw(uint rowoff, uint c0, uint c1, uint w, out uint col, out uint cst
 
 uvec4 keys4(uvec4 x) { return uvec4(key_of(x.x), key_of(x.y), key_of(x.z), key_of(x.w)); }
 
-// hit(x): true for every element whose key reaches T (false positives allowed: the
-// composites are compared exactly afterwards). A cheap order-preserving map sk (the
+// hitmask4 / hit_bound: a bit for every element whose key reaches T (false positives
+// allowed: exact4 compares the composites afterwards). A cheap order-preserving map sk (the
 // usual sign flip; for i32 the key itself) stands in for key_of; it differs from it only
 // for -0 (one below +0), negative NaNs (low) and positive NaNs (below 0xFFFFFFFF):
 // TopK: sk >= T2 with T2 = T lowered to cover -0 and positive NaNs, or a negative NaN;
