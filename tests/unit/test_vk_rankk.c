@@ -537,8 +537,18 @@ TEST(no_dead_knobs) {
     set_shared(false);
     CHECK_MSG(b.n > 0 && strstr(b.shader[0], "_sh") != NULL, "forced shared variant not used (%s)", b.shader[0]);
     const stvk_caps *caps = stvk_caps_of(g_vk.index);
-    if (caps && caps->subgroup_size > 0)
-        CHECK_MSG(strstr(a.shader[0], "_sg") != NULL, "subgroup variant not used (%s)", a.shader[0]);
+    if (caps && caps->subgroup_size > 0) { /* the pass over level-1 composites takes subgroups */
+        bool any_sg = false;
+        for (int i = 0; i < a.n; i++) any_sg |= strstr(a.shader[i], "rk_filter_pair_sg") != NULL;
+        CHECK_MSG(any_sg, "subgroup variant not used (%s ...)", a.shader[0]);
+        /* raw passes: subgroups (PRETHR) for k <= subgroup size, the shared append beyond */
+        st_rankk_params one = base;
+        one.u2 = false;
+        CHECK(trace_of(t, 1, &one, &b) > 0);
+        CHECK_MSG(strstr(b.shader[0], "rk_filter_f32_sg") != NULL, "k=1: %s", b.shader[0]);
+        CHECK(trace_of(t, (int64_t)caps->subgroup_size + 1, &one, &b) > 0);
+        CHECK_MSG(strstr(b.shader[0], "rk_filter_f32_sh") != NULL, "k=subgroup+1: %s", b.shader[0]);
+    }
     for (int i = 0; i < 6; i++) run1(t, x, ST_F32, true, rows, n, k, ST_I32, &alt[i].p, alt[i].field);
     st_release(t);
     free(x);
