@@ -12,8 +12,12 @@
  *    and builds shared-memory histograms (subgroup-aggregated increments where the
  *    device has ballot/vote). With one workgroup per row (many rows) it picks the digit
  *    itself (FUSED); a few long rows are spread over nchunk workgroups per row that add
- *    into global histograms, and rx_pick picks. Result per row: the exact score S of each
- *    target and its occurrence index o among equal scores (in column order).
+ *    into global histograms, and rx_pick picks. FUSED rows of 32-bit scores and >= 16384
+ *    columns take level 0's digit from a window fitted to a sample of the row (2048 bins
+ *    of 2^sh scores around the targets, sh <= 21, then 11-bit digits below sh; a target
+ *    outside the window redoes level 0 plainly): float scores crowd into a few plain
+ *    digits, the window leaves a few dozen elements a bucket. Result per row: the exact
+ *    score S of each target and its occurrence index o among equal scores (in column order).
  * 2. Zoom: after a level's pick, a row whose target buckets hold <= cap elements in all
  *    (the usual case after one 11-bit digit of a long row) copies just those elements
  *    (score, column) into a gather buffer (rx_gather), and rx_resolve finishes the

@@ -283,6 +283,31 @@ TEST(many_rows_one_workgroup_each) {
     sweep(ST_I64, ST_I64, 100, 64, D_TIES, ks, 1, prm(128, 64, true));
 }
 
+TEST(window_level_zero) {
+    if (!vk_ready()) return;
+    /* >= 512 rows of >= 16384 columns: one workgroup a row, level 0 from a sampled window
+     * (rx_hist.comp); the sample positions taken over by huge or tiny values make the
+     * window miss the targets, so those rows redo level 0 with the plain digit */
+    const int64_t rows = 512, n = 16384, ks[] = {1, 5000, 8192};
+    sweep(ST_F32, ST_I64, rows, n, D_UNIF, ks, 3, prm(256, 4096, true));
+    sweep(ST_F32, ST_I32, rows, n, D_RANDN, ks, 3, prm(128, 2048, true));
+    int64_t kt[] = {8192};
+    sweep(ST_I32, ST_I32, rows, n, D_TIES, kt, 1, prm(256, 4096, true));
+    for (int side = 0; side < 2; side++) {
+        float *x = make(ST_F32, rows, n, D_UNIF);
+        uint32_t step = (uint32_t)(n / 1024);
+        for (int64_t r = 0; r < rows; r++)
+            for (uint32_t i = 0; i < 1024; i++)
+                x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = side ? 1e30f : -1e30f;
+        for (int m = 0; m < 3; m++) {
+            rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = 5000,
+                       .p = prm(256, 4096, true)};
+            run_case(&c, x);
+        }
+        free(x);
+    }
+}
+
 TEST(long_row_spread) {
     if (!vk_ready()) return;
     /* one row over many workgroups (global histograms), gathered and not */

@@ -10,7 +10,7 @@
 // (slot 0: rank a, MidK only; slot 1: rank b = the last selected rank). pre[t] holds the
 // score bits fixed so far, rank[t] the rank left inside the bucket of elements sharing
 // that prefix (at the end: the occurrence index of the target among equal scores, in
-// column order), cnt[t] that bucket's size.
+// column order), cnt[t] that bucket's size. wsh: the row's level geometry (geo_*, below).
 #extension GL_EXT_shader_explicit_arithmetic_types_int32 : require
 
 #if defined(T_I64)
@@ -65,7 +65,8 @@ struct RowState {
     uint cnt[2];
     uint flags;
     uint gcount;
-    uint pad0, pad1;
+    uint wsh;   // 0: plain 11-bit digits; else level 0 was a sampled window, shift wsh - 1
+    uint pad1;
 };
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer States { RowState r[]; };
 
@@ -92,6 +93,24 @@ uint lvl_bits(uint L) { return min(11u, lvl_hi(L)); }
 uint lvl_shift(uint L) { return lvl_hi(L) - lvl_bits(L); }
 KT mask_from(uint b) { return b >= KW ? KT(0) : (~KT(0)) << b; } // bits >= b
 uint digit_of(KT s, uint L) { return uint(s >> lvl_shift(L)) & ((1u << lvl_bits(L)) - 1u); }
+
+// Level geometry of a row (RowState.wsh = w). Plain (w = 0): the fixed digits above.
+// Window (w = sh + 1, 32-bit scores, sh <= 21; rx_hist level 0 with one workgroup per
+// row): level 0's digit is (s - base) >> sh for the scores in [base, base + 2048 << sh),
+// a window fitted to a sample of the row around the target ranks (base a multiple of
+// 2^sh, so a level-0 bucket is still a prefix: the bits >= sh); then 11-bit digits
+// below sh (level L >= 1: bits [sh - 11L, sh - 11(L-1)), clipped at 0; no bits left:
+// the row is done).
+uint geo_hi(uint w, uint L) {
+    if (w == 0u) return lvl_hi(L);
+    if (L == 0u) return KW;
+    int h = int(w) - 1 - 11 * (int(L) - 1);
+    return h > 0 ? uint(h) : 0u;
+}
+uint geo_bits(uint w, uint L) { return w == 0u ? lvl_bits(L) : L == 0u ? 11u : min(11u, geo_hi(w, L)); }
+// The lowest bit fixed once level L is picked.
+uint geo_shift(uint w, uint L) { return w != 0u && L == 0u ? w - 1u : geo_hi(w, L) - geo_bits(w, L); }
+uint geo_digit(uint w, KT s, uint L) { return uint(s >> geo_shift(w, L)) & ((1u << geo_bits(w, L)) - 1u); }
 
 // Initial target ranks of slot t.
 uint first_rank(uint t) {

@@ -19,7 +19,7 @@ layout(local_size_x_id = 0) in;
 #endif
 
 shared KT g_pre[2];
-shared uint g_on, g_sum;
+shared uint g_on, g_sum, g_wsh;
 shared uint g_cnt; // one workgroup per row (nchunk == 1): the row's count, kept here
 
 void main() {
@@ -33,13 +33,14 @@ void main() {
         g_on = S.r[row].flags & F_GATHER;
         g_pre[0] = KT(S.r[row].pre[(pc.opts & OPT_MID) != 0u ? 0u : 1u]);
         g_pre[1] = KT(S.r[row].pre[1]);
+        g_wsh = S.r[row].wsh;
         g_sum = 0u;
         g_cnt = 0u;
     }
     barrier();
     if (g_on == 0u) return;
     bool own = pc.nchunk == 1u; // no other workgroup appends to this row: shared counter
-    KT pm = mask_from(lvl_shift(pc.level)), p0 = g_pre[0], p1 = g_pre[1];
+    KT pm = mask_from(geo_shift(g_wsh, pc.level)), p0 = g_pre[0], p1 = g_pre[1];
     bool mid = (pc.opts & OPT_MID) != 0u;
     TBuf xb = row_x(row);
     KBuf gk = KBuf(pc.buf + uint64_t(row) * pc.cap * (KW / 8u));

@@ -4,6 +4,15 @@
 // FUSED (spec 1) = 1 (nchunk == 1, the workgroup owns its row): pick the digits at once
 // and store the row state. FUSED = 0: add the shared histograms into the row's global
 // ones (pc.buf: u32 [rows][2][2048], zero before) for rx_pick.
+// FUSED, level 0, 32-bit scores, rows of >= 16*WSAMP columns: the level's digit comes
+// from a window fitted to a sample of the row (rx_common.glsl geo_*): WSAMP scores at
+// hashed offsets, sorted; the window spans the sample's ranks a few sigma either side of
+// the targets' expected ones, 2048 bins of 2^sh scores. Elements above it are counted,
+// those below dropped. Float scores crowd into a few plain digits (U(0,1): half a row
+// in the 4 bins of one exponent), so a plain level 0 leaves big buckets to gather and
+// resolve and contends on a few shared counters; a window leaves a few dozen elements a
+// bucket. A target whose rank falls outside the window (a sample that misled) redoes
+// level 0 with the plain digit in the same workgroup (one more read of that row).
 // Rows that are done (or not flagged) return at once.
 #version 460
 #include "common.glsl"
@@ -13,34 +22,124 @@ layout(constant_id = 1) const uint FUSED = 1u;
 #include "rx_scan.glsl"
 #include "rx_radix.glsl"
 
+const uint WSAMP = 1024u; // window sample (power of two, <= 2048: it is sorted in h[1])
+
+// Window level 0 only: counts s into h[0] by its window digit, or into *above.
+void win_add(KT s, KT base, uint sh, inout uint above) {
+    KT d = s - base;
+    bool in_w = s >= base && (d >> sh) < KT(2048u);
+    uint b = in_w ? uint(d >> sh) : 0xFFFFFFFFu;
+    above += (!in_w && s > base) ? 1u : 0u;
+#ifdef RX_SG
+    if (subgroupAllEqual(b)) { // ties, constant rows: one add for the subgroup
+        uint lanes = subgroupBallotBitCount(subgroupBallot(true));
+        if (b != 0xFFFFFFFFu && subgroupElect()) atomicAdd(h[0][b], lanes);
+        return;
+    }
+#endif
+    if (b != 0xFFFFFFFFu) atomicAdd(h[0][b], 1u);
+}
+
+// The histogram pass over [c0, c1): 8 loads per thread in flight before their adds (one
+// per step left a thread with a single 4-byte load outstanding: latency-bound far below
+// bandwidth).
+void stream(TBuf xb, uint c0, uint c1, uint L) {
+    const uint WG = gl_WorkGroupSize.x;
+    uint t = gl_LocalInvocationID.x;
+    bool win = L == 0u && s_wsh != 0u;
+    KT pm = mask_from(geo_hi(s_wsh, L));
+    bool two = two_hists();
+    KT p0 = s_pre[first_slot()], p1 = s_pre[1], base = s_wbase;
+    uint sh = win ? s_wsh - 1u : 0u, above = 0u;
+    uint i = c0 + t;
+    for (; i + 7u * WG < c1; i += 8u * WG) {
+        T v[8];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * WG];
+        if (win) {
+            [[unroll]] for (uint q = 0u; q < 8u; q++) win_add(score_of(v[q]), base, sh, above);
+        } else {
+            [[unroll]] for (uint q = 0u; q < 8u; q++) hist_add(score_of(v[q]), pm, p0, p1, two, L);
+        }
+    }
+    for (; i < c1; i += WG)
+        if (win)
+            win_add(score_of(xb.v[i]), base, sh, above);
+        else
+            hist_add(score_of(xb.v[i]), pm, p0, p1, two, L);
+    if (win && above != 0u) atomicAdd(s_above, above);
+}
+
+// Thread 0 of a level-0 row: the window from the sorted sample in h[1] (descending), or
+// none (s_wsh = 0) when the targets' span needs bins wider than 2^21.
+void choose_window() {
+    uint t0 = first_slot();
+    float S = float(WSAMP), n = float(pc.n);
+    float ja = float(s_rank[t0]) * S / n, jb = float(s_rank[1]) * S / n;
+    // 4 sigma of a sample rank (binomial), plus 2
+    float da = 4.0 * sqrt(max(ja * (1.0 - ja / S), 1.0)) + 2.0;
+    float db = 4.0 * sqrt(max(jb * (1.0 - jb / S), 1.0)) + 2.0;
+    int ia = int(floor(ja - da)), ib = int(ceil(jb + db));
+    KT hi = ia < 0 ? ~KT(0) : KT(h[1][ia]);
+    KT lo = ib >= int(WSAMP) ? KT(0) : KT(h[1][ib]);
+    s_wsh = 0u;
+    for (uint sh = 0u; sh <= 21u; sh++) {
+        KT base = lo & ~((KT(1) << sh) - KT(1));
+        if (((hi - base) >> sh) < KT(2048u)) {
+            s_wsh = sh + 1u;
+            s_wbase = base;
+            break;
+        }
+    }
+}
+
 void main() {
     uint g = group_linear();
     if (g >= pc.rows * pc.nchunk) return;
     uint row = g / pc.nchunk, c = g - row * pc.nchunk;
     if (!row_on(row)) return;
     uint L = pc.level, t = gl_LocalInvocationID.x;
+    const uint WG = gl_WorkGroupSize.x;
     if (t == 0u) state_load(row, L);
-    hist_clear();
     barrier();
     if ((s_flags & F_DONE) != 0u) return;
-    KT pm = mask_from(lvl_hi(L));
-    bool two = two_hists();
-    KT p0 = s_pre[first_slot()], p1 = s_pre[1];
     TBuf xb = row_x(row);
     uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
-    // 8 loads per thread in flight before their histogram adds (one per step left a
-    // thread with a single 4-byte load outstanding: latency-bound far below bandwidth)
-    const uint WG = gl_WorkGroupSize.x;
-    uint i = c0 + t;
-    for (; i + 7u * WG < c1; i += 8u * WG) {
-        T v[8];
-        [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * WG];
-        [[unroll]] for (uint q = 0u; q < 8u; q++) hist_add(score_of(v[q]), pm, p0, p1, two, L);
+    bool win = FUSED != 0u && L == 0u && KW == 32u && pc.n >= 16u * WSAMP;
+    if (win) { // sample WSAMP scores at hashed offsets, one per stride window; sort them
+        uint step = pc.n / WSAMP;
+        for (uint i = t; i < WSAMP; i += WG) h[1][i] = uint(score_of(xb.v[i * step + ((i * 2654435761u) >> 7) % step]));
+        barrier();
+        for (uint size = 2u; size <= WSAMP; size <<= 1)
+            for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
+                for (uint q = t; q < WSAMP / 2u; q += WG) {
+                    uint i = 2u * q - (q & (stride - 1u)), k = i + stride;
+                    uint a = h[1][i], b = h[1][k];
+                    if ((a < b) == ((i & size) == 0u)) {
+                        h[1][i] = b;
+                        h[1][k] = a;
+                    }
+                }
+                barrier();
+            }
+        if (t == 0u) choose_window();
+        barrier();
     }
-    for (; i < c1; i += WG) hist_add(score_of(xb.v[i]), pm, p0, p1, two, L);
+    hist_clear();
+    barrier();
+    stream(xb, c0, c1, L);
     barrier();
     if (FUSED != 0u) {
         pick(L);
+        bool missed = s_miss != 0u;
+        barrier();
+        if (missed) { // the window missed a target: plain level 0
+            if (t == 0u) state_load(row, 0u);
+            hist_clear();
+            barrier();
+            stream(xb, c0, c1, L);
+            barrier();
+            pick(L);
+        }
         if (t == 0u) {
             after_pick(L);
             state_store(row);
@@ -48,6 +147,7 @@ void main() {
         return;
     }
     U32Buf G = U32Buf(pc.buf + uint64_t(row) * (2u * 2048u * 4u));
+    bool two = two_hists();
     for (uint j = 0u; j < (two ? 2u : 1u); j++)
         for (uint i = t; i < 2048u; i += gl_WorkGroupSize.x) {
             uint v = h[j][i];

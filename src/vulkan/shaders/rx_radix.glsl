@@ -7,6 +7,10 @@
 shared uint h[2][2048];
 shared KT s_pre[2];
 shared uint s_rank[2], s_cnt[2], s_flags, s_gcount;
+shared uint s_wsh;     // the row's level geometry (RowState.wsh)
+shared KT s_wbase;     // window levels: the window's base (level 0 only)
+shared uint s_above;   // window levels: elements above the window (level 0 only)
+shared uint s_miss;    // window levels: a target's rank fell outside the window
 
 // Slots in use: [t0, 2).
 uint first_slot() { return (pc.opts & OPT_MID) != 0u ? 0u : 1u; }
@@ -21,6 +25,9 @@ void state_load(uint row, uint L) {
         }
         s_flags = 0u;
         s_gcount = 0u;
+        s_wsh = 0u;
+        s_above = 0u;
+        s_miss = 0u;
         return;
     }
     States S = States(pc.st);
@@ -31,6 +38,9 @@ void state_load(uint row, uint L) {
     }
     s_flags = S.r[row].flags;
     s_gcount = S.r[row].gcount;
+    s_wsh = S.r[row].wsh;
+    s_above = 0u;
+    s_miss = 0u;
 }
 
 // Thread 0 only.
@@ -43,6 +53,7 @@ void state_store(uint row) {
     }
     S.r[row].flags = s_flags;
     S.r[row].gcount = s_gcount;
+    S.r[row].wsh = s_wsh;
 }
 
 // Whether the two targets need separate histograms at the current prefix.
@@ -60,7 +71,8 @@ void hist_clear() {
 // crowded exponents) adds once.
 void hist_add(KT s, KT pm, KT p0, KT p1, bool two, uint L) {
     KT m = s & pm;
-    uint d = m == p0 ? digit_of(s, L) : (two && m == p1) ? 2048u + digit_of(s, L) : 0xFFFFFFFFu;
+    uint dg = geo_digit(s_wsh, s, L);
+    uint d = m == p0 ? dg : (two && m == p1) ? 2048u + dg : 0xFFFFFFFFu;
 #ifdef RX_SG
     if (subgroupAllEqual(d)) {
         uint lanes = subgroupBallotBitCount(subgroupBallot(true)); // before the elect: all active lanes
@@ -79,7 +91,13 @@ void pick(uint L) {
     uint t0 = first_slot();
     bool two = two_hists();
     uint r0 = s_rank[0], r1 = s_rank[1];
-    uint sh = lvl_shift(L);
+    uint sh = geo_shift(s_wsh, L);
+    bool win = L == 0u && s_wsh != 0u; // ranks count the elements above the window first
+    uint off = win ? s_above : 0u;
+    bool miss = win && (r0 < off && t0 == 0u || r1 < off);
+    r0 -= min(r0, off);
+    r1 -= min(r1, off);
+    KT wbase = s_wbase;
     barrier();
     for (uint j = 0u; j < (two ? 2u : 1u); j++) {
         uint top = 2047u - t * per; // this thread's bins: top, top-1, ..., top-per+1
@@ -87,6 +105,7 @@ void pick(uint L) {
         for (uint i = 0u; i < per; i++) sum += h[j][top - i];
         uint tot;
         uint ex = scan_u(sum, tot);
+        if (win && t == 0u && (miss || r1 >= tot || (t0 == 0u && r0 >= tot))) s_miss = 1u;
         for (uint tt = t0; tt < 2u; tt++) {
             if ((two && tt == 1u ? 1u : 0u) != j) continue;
             uint R = tt == 0u ? r0 : r1;
@@ -95,7 +114,7 @@ void pick(uint L) {
             for (uint i = 0u; i < per; i++) {
                 uint b = h[j][top - i];
                 if (R < c + b) {
-                    s_pre[tt] |= KT(top - i) << sh;
+                    s_pre[tt] = win ? wbase + (KT(top - i) << sh) : s_pre[tt] | (KT(top - i) << sh);
                     s_rank[tt] = R - c;
                     s_cnt[tt] = b;
                     break;
@@ -109,7 +128,7 @@ void pick(uint L) {
 
 // Thread 0, after pick at level L: flags for what comes next.
 void after_pick(uint L) {
-    if (L + 1u >= NLEV) {
+    if (L + 1u >= NLEV || geo_bits(s_wsh, L + 1u) == 0u) {
         s_flags = F_DONE;
         return;
     }

@@ -39,10 +39,10 @@ void main() {
     if ((s_flags & F_GATHER) == 0u) return;
     uint cnt = s_gcount;
     KBuf gk = KBuf(pc.buf + uint64_t(row) * pc.cap * (KW / 8u));
-    for (uint L = pc.level + 1u; L < NLEV; L++) {
+    for (uint L = pc.level + 1u; L < NLEV && geo_bits(s_wsh, L) != 0u; L++) {
         hist_clear();
         barrier();
-        KT pm = mask_from(lvl_hi(L));
+        KT pm = mask_from(geo_hi(s_wsh, L));
         bool two = two_hists();
         KT p0 = s_pre[first_slot()], p1 = s_pre[1];
         // 8 loads in flight per thread (one at a time left this latency-bound)
