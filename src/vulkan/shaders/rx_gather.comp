@@ -52,19 +52,19 @@ void main() {
         uint strict = 0u; // elements strictly inside the window already at this prefix
         const uint WG = gl_WorkGroupSize.x;
 #ifdef RX_SG
-        // whole subgroups iterate together: the loads of 4 steps are in flight together,
+        // whole subgroups iterate together: the loads of 8 steps are in flight together,
         // and their appends take one subgroup scan and one atomic per subgroup
         uint steps = (b - a + WG - 1u) / WG;
-        for (uint it = 0u; it < steps; it += 4u) {
-            T v[4];
-            [[unroll]] for (uint q = 0u; q < 4u; q++) {
+        for (uint it = 0u; it < steps; it += 8u) {
+            T v[8];
+            [[unroll]] for (uint q = 0u; q < 8u; q++) {
                 uint i = a + (it + q) * WG + t;
                 if (i < b) v[q] = xb.v[i];
             }
-            // the 4 elements' matches, then one subgroup scan and one atomic for all
+            // the 8 elements' matches, then one subgroup scan and one atomic for all
             uint mbits = 0u;
-            KT sv[4];
-            [[unroll]] for (uint q = 0u; q < 4u; q++) {
+            KT sv[8];
+            [[unroll]] for (uint q = 0u; q < 8u; q++) {
                 uint i = a + (it + q) * WG + t;
                 sv[q] = KT(0);
                 if (it + q >= steps || i >= b) continue;
@@ -79,7 +79,7 @@ void main() {
             uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
             if (subgroupElect()) base = own ? atomicAdd(g_cnt, tot) : atomicAdd(S.r[row].gcount, tot);
             uint slot = subgroupBroadcastFirst(base) + off;
-            [[unroll]] for (uint q = 0u; q < 4u; q++)
+            [[unroll]] for (uint q = 0u; q < 8u; q++)
                 if ((mbits & (1u << q)) != 0u) {
                     if (slot < pc.cap) {
                         gk.v[slot] = sv[q];
