@@ -81,6 +81,7 @@ typedef struct rx_ctx {
     uint32_t wg;
     int nlev;
     uint32_t ksz;    /* bytes per score: 4 or 8 */
+    bool fused;      /* one workgroup a row in the select (nchunk == 1) */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -183,7 +184,11 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     pc.buf = tiles;
     pc.nchunk = pc.ntiles;
     pc.chunk = tile;
-    st_status s = rx_go(c, "count", true, spec, 1, rows * pc.ntiles, &pc);
+    /* one workgroup a row when every row has its own (FUSED select): such rows were
+     * usually counted by the select, and a tile's workgroup would only look and exit */
+    bool perrow = c->fused;
+    uint32_t cspec[2] = {c->wg, perrow};
+    st_status s = rx_go(c, "count", true, cspec, 2, perrow ? rows : rows * pc.ntiles, &pc);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
     if (s == ST_OK) s = rx_go(c, "write", true, spec, 4, rows * pc.ntiles, &pc);
     return s;
@@ -263,6 +268,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
                    .opts = (idx->dtype == ST_I64 ? OPT_IDX64 : 0) | (mid ? OPT_MID : 0)};
     if (dc != STVK_DT_I64) c.pc.flip &= 0xFFFFFFFFu;
     uint32_t nchunk = chunks_per_row((uint64_t)rows, (uint32_t)n, c.wg);
+    c.fused = nchunk == 1;
     /* compaction shape: MidK from the heuristics; TopK/BottomK two-pass for few rows */
     bool u2 = mid ? (p ? p->u2 : true) : rows < 64;
     int64_t tile = mid && p && p->tile > 0 ? p->tile : mid ? 2048 : 8 * (int64_t)c.wg;

@@ -293,6 +293,9 @@ TEST(window_level_zero) {
     sweep(ST_F32, ST_I32, rows, n, D_RANDN, ks, 3, prm(128, 2048, true));
     int64_t kt[] = {8192};
     sweep(ST_I32, ST_I32, rows, n, D_TIES, kt, 1, prm(256, 4096, true));
+    /* one bucket beyond the gather cap: rx_count (a workgroup a row) counts the tiles */
+    int64_t kc[] = {10000};
+    sweep(ST_F32, ST_I32, rows, 20000, D_CONST, kc, 1, prm(256, 4096, true));
     for (int side = 0; side < 2; side++) {
         float *x = make(ST_F32, rows, n, D_UNIF);
         uint32_t step = (uint32_t)(n / 1024);

@@ -5,14 +5,13 @@
 #include "common.glsl"
 #include "rx_common.glsl"
 layout(local_size_x_id = 0) in;
+// PERROW (spec 1) = 1: groups = rows, each walks its row's tiles (many rows: the rows the
+// select already counted -- all of them, usually -- cost one workgroup each, not ntiles)
+layout(constant_id = 1) const uint PERROW = 0u;
 #include "rx_scan.glsl"
 
-void main() {
-    uint g = group_linear();
-    if (g >= pc.rows * pc.nchunk) return;
-    uint row = g / pc.nchunk, c = g - row * pc.nchunk;
-    if (!row_on(row) || (States(pc.st).r[row].flags & F_COUNTED) != 0u) return; // counted in the select
-    Thr th = load_thr(row);
+// The counts of tile c of `row` to pc.buf.
+void count_tile(uint row, uint c, Thr th) {
     TBuf xb = row_x(row);
     uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
     uvec3 cnt = uvec3(0u);
@@ -26,5 +25,19 @@ void main() {
     for (; i < c1; i += WG) cnt += classify(th, score_of(xb.v[i]));
     uvec3 tot;
     scan_u3(cnt, tot);
-    if (gl_LocalInvocationID.x == 0u) U4Buf(pc.buf).v[g] = uvec4(tot, 0u);
+    if (gl_LocalInvocationID.x == 0u) U4Buf(pc.buf).v[row * pc.nchunk + c] = uvec4(tot, 0u);
+}
+
+void main() {
+    uint g = group_linear();
+    uint per_row = PERROW != 0u ? 1u : pc.nchunk;
+    if (g >= pc.rows * per_row) return;
+    uint row = g / per_row, c = g - row * per_row;
+    if (!row_on(row) || (States(pc.st).r[row].flags & F_COUNTED) != 0u) return; // counted in the select
+    Thr th = load_thr(row);
+    if (PERROW == 0u) {
+        count_tile(row, c, th);
+        return;
+    }
+    for (c = 0u; c < pc.nchunk; c++) count_tile(row, c, th);
 }
