@@ -21,12 +21,21 @@ layout(constant_id = 3) const uint SEQ = 0u;
 // Two-pass form (SEQ = 0), 32-bit inputs, subgroup variant: the tile is cut into one
 // contiguous segment per subgroup. Pass 1 counts each segment (lane l reads columns
 // 4l..4l+3 of each 4*S-column step: one 16-byte load where the row is aligned, so a
-// subgroup reads 16*S contiguous bytes per load); one barrier gives every subgroup its
-// segment's starting counts; pass 2 re-reads the segment (from cache), places each step
-// by a subgroup exclusive scan and writes the raw bits it read (no second fetch of the
-// value). No workgroup barrier per step.
+// subgroup reads 16*S contiguous bytes per load; 4 steps' loads in flight before they
+// are classified); one barrier gives every subgroup its segment's starting counts;
+// pass 2 re-reads the segment (from cache), places each step by a subgroup exclusive
+// scan and writes the raw bits it read (no second fetch of the value). No workgroup
+// barrier per step.
+// Staging: a step's selected elements take the consecutive slots [taken_of(base),
+// taken_of(base + step counts)), so each lane puts (value bits | score, column) of its
+// selected ones into the subgroup's part of stg at slot - first, and after a subgroup
+// barrier lane j writes entries j, j+S, ...: coalesced stores instead of 4 scattered
+// ones a lane. stg holds 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG
+// at WG 1024 (16 KiB, lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step
+// goes out in rounds of C slots.
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer RawV4 { uvec4 v[]; };
 shared uvec3 seg_cnt[gl_WorkGroupSize.x / 4u + 1u];
+shared uvec2 stg[(gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u)];
 
 KT score_bits(uint b) {
 #if defined(T_F32)
@@ -50,6 +59,11 @@ uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
     return x;
 }
 
+uvec3 classify4(Thr th, uvec4 x) {
+    return classify(th, score_bits(x.x)) + classify(th, score_bits(x.y)) +
+           classify(th, score_bits(x.z)) + classify(th, score_bits(x.w));
+}
+
 void write_segmented(uint row, uint c0, uint c1, uvec3 carry, Thr th) {
     if (taken_of(th, carry) >= pc.k) return; // the whole tile is past the window
     uint sg = gl_SubgroupID, nsg = gl_NumSubgroups, lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
@@ -58,7 +72,15 @@ void write_segmented(uint row, uint c0, uint c1, uvec3 carry, Thr th) {
     uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
     bool v4 = ((ra + uint64_t(c0) * 4ul) & 15ul) == 0ul;
     uvec3 cnt = uvec3(0u);
-    for (uint b = s0; b < s1; b += 4u * S) {
+    uint b = s0;
+    if (v4) // 4 steps a lane in flight (subgroup-uniform condition)
+        for (; b + 16u * S <= s1; b += 16u * S) {
+            uint64_t a = ra + uint64_t(b + 4u * lane) * 4ul, d = uint64_t(16u * S);
+            uvec4 x0 = RawV4(a).v[0], x1 = RawV4(a + d).v[0];
+            uvec4 x2 = RawV4(a + 2ul * d).v[0], x3 = RawV4(a + 3ul * d).v[0];
+            cnt += classify4(th, x0) + classify4(th, x1) + classify4(th, x2) + classify4(th, x3);
+        }
+    for (; b < s1; b += 4u * S) {
         bvec4 ok;
         uvec4 x = load4(ra, b + 4u * lane, s1, v4, ok);
         for (uint l = 0u; l < 4u; l++)
@@ -71,34 +93,49 @@ void write_segmented(uint row, uint c0, uint c1, uvec3 carry, Thr th) {
     for (uint j = 0u; j < sg; j++) base += seg_cnt[j];
     bool pairs = (pc.opts & OPT_PAIRS) != 0u;
     uint64_t obase = uint64_t(row) * pc.k;
-    for (uint b = s0; b < s1; b += 4u * S) {
-        if (taken_of(th, base) >= pc.k) break; // the rest of the segment is past the window
+    uint C = uint(stg.length()) / nsg, so = sg * C; // this subgroup's staging entries
+    for (b = s0; b < s1; b += 4u * S) {
+        uint pf = taken_of(th, base);
+        if (pf >= pc.k) break; // the rest of the segment is past the window
         uint i = b + 4u * lane;
         bvec4 ok;
         uvec4 x = load4(ra, i, s1, v4, ok);
-        KT ks[4];
         uvec3 e[4], loc = uvec3(0u);
         for (uint l = 0u; l < 4u; l++) {
-            ks[l] = score_bits(x[l]);
-            e[l] = ok[l] ? classify(th, ks[l]) : uvec3(0u);
+            e[l] = ok[l] ? classify(th, score_bits(x[l])) : uvec3(0u);
             loc += e[l];
         }
         uvec3 u = base + subgroupExclusiveAdd(loc);
         base += subgroupAdd(loc);
+        uint pe = min(taken_of(th, base), pc.k); // the step's slots: [pf, pe)
+        uvec4 ps; // slot of each element; ~0u: not selected
         for (uint l = 0u; l < 4u; l++) {
             uint p = taken_of(th, u), q = taken_of(th, u + e[l]);
             u += e[l];
-            if (q == p || p >= pc.k) continue;
-            if (pairs) {
-                pair_store(pc.out0, pc.out1, obase + p, ks[l], i + l);
-            } else {
-                uint64_t o = obase + p;
-                U32Buf(pc.out0 + o * 4ul).v[0] = x[l];
-                if ((pc.opts & OPT_IDX64) != 0u)
-                    I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(i + l);
-                else
-                    I32Buf(pc.out1 + o * 4ul).v[0] = int(i + l);
+            ps[l] = q == p ? 0xFFFFFFFFu : p;
+            if (pairs) x[l] = score_bits(x[l]);
+        }
+        for (uint r = pf; r < pe; r += C) { // subgroup-uniform
+            for (uint l = 0u; l < 4u; l++)
+                if (ps[l] - r < C) stg[so + ps[l] - r] = uvec2(x[l], i + l); // slots >= pe: not written out
+            subgroupMemoryBarrierShared();
+            subgroupBarrier();
+            uint m = min(C, pe - r);
+            for (uint j = lane; j < m; j += S) {
+                uvec2 v = stg[so + j];
+                uint64_t o = obase + r + j;
+                if (pairs) {
+                    pair_store(pc.out0, pc.out1, o, v.x, v.y);
+                } else {
+                    U32Buf(pc.out0 + o * 4ul).v[0] = v.x;
+                    if ((pc.opts & OPT_IDX64) != 0u)
+                        I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(v.y);
+                    else
+                        I32Buf(pc.out1 + o * 4ul).v[0] = int(v.y);
+                }
             }
+            subgroupMemoryBarrierShared();
+            subgroupBarrier();
         }
     }
 }
