@@ -12,7 +12,7 @@
  *    and builds shared-memory histograms (subgroup-aggregated increments where the
  *    device has ballot/vote). With one workgroup per row (many rows) it picks the digit
  *    itself (FUSED); a few long rows are spread over nchunk workgroups per row that add
- *    into global histograms, and rx_pick picks. FUSED rows of 32-bit scores and >= 16384
+ *    into global histograms, and rx_pick picks. FUSED rows of 32-bit scores and >= 8192
  *    columns take level 0's digit from a window fitted to a sample of the row (2048 bins
  *    of 2^sh scores around the targets, sh <= 21, then 11-bit digits below sh; a target
  *    outside the window redoes level 0 plainly): float scores crowd into a few plain

@@ -298,9 +298,9 @@ TEST(window_level_zero) {
     sweep(ST_F32, ST_I32, rows, 20000, D_CONST, kc, 1, prm(256, 4096, true));
     for (int side = 0; side < 2; side++) {
         float *x = make(ST_F32, rows, n, D_UNIF);
-        uint32_t step = (uint32_t)(n / 1024);
+        uint32_t step = (uint32_t)(n / 512); /* rx_hist.comp's WSAMP = 512 samples */
         for (int64_t r = 0; r < rows; r++)
-            for (uint32_t i = 0; i < 1024; i++)
+            for (uint32_t i = 0; i < 512; i++)
                 x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = side ? 1e30f : -1e30f;
         for (int m = 0; m < 3; m++) {
             rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = 5000,

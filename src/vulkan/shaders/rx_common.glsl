@@ -172,6 +172,18 @@ void emit(uint row, uint j, uint col) {
 }
 
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer U4Buf { uvec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer RawV4 { uvec4 v[]; };
+
+#if !defined(T_I64)
+// The score of raw 32-bit element bits (16-byte loads of a row: RawV4).
+KT score_bits(uint b) {
+#if defined(T_F32)
+    return score_of(uintBitsToFloat(b));
+#else
+    return score_of(int(b));
+#endif
+}
+#endif
 
 // (score, column) pair buffers: scores at ka, columns at ca, element e (64-bit).
 void pair_store(uint64_t ka, uint64_t ca, uint64_t e, KT s, uint col) {

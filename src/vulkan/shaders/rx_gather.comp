@@ -54,18 +54,53 @@ void main() {
 #ifdef RX_SG
         // whole subgroups iterate together: the loads of 8 steps are in flight together,
         // and their appends take one subgroup scan and one atomic per subgroup
-        uint steps = (b - a + WG - 1u) / WG;
+        uint from = a;
+#if !defined(T_I64)
+        // 32-bit elements of a 16-byte aligned range: 4 16-byte loads a lane (16
+        // columns) in flight, one scan for all
+        uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(a) * 4ul;
+        if ((ra & 15ul) == 0ul) {
+            uint nblk = (b - a) / (16u * WG);
+            for (uint bk = 0u; bk < nblk; bk++) {
+                uvec4 v[4];
+                [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
+                uint mbits = 0u;
+                [[unroll]] for (uint q = 0u; q < 4u; q++)
+                    [[unroll]] for (uint l = 0u; l < 4u; l++) {
+                        KT sq = score_bits(v[q][l]) & pm;
+                        if (sq == p0 || sq == p1) mbits |= 1u << (4u * q + l);
+                        strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
+                    }
+                uint np = bitCount(mbits);
+                if (!subgroupAny(np != 0u)) continue;
+                uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
+                if (subgroupElect()) base = own ? atomicAdd(g_cnt, tot) : atomicAdd(S.r[row].gcount, tot);
+                uint slot = subgroupBroadcastFirst(base) + off;
+                [[unroll]] for (uint q = 0u; q < 4u; q++)
+                    [[unroll]] for (uint l = 0u; l < 4u; l++)
+                        if ((mbits & (1u << (4u * q + l))) != 0u) {
+                            if (slot < pc.cap) {
+                                gk.v[slot] = score_bits(v[q][l]);
+                                gc.v[slot] = a + 4u * ((bk * 4u + q) * WG + t) + l;
+                            }
+                            slot++;
+                        }
+            }
+            from = a + nblk * 16u * WG;
+        }
+#endif
+        uint steps = (b - from + WG - 1u) / WG;
         for (uint it = 0u; it < steps; it += 8u) {
             T v[8];
             [[unroll]] for (uint q = 0u; q < 8u; q++) {
-                uint i = a + (it + q) * WG + t;
+                uint i = from + (it + q) * WG + t;
                 if (i < b) v[q] = xb.v[i];
             }
             // the 8 elements' matches, then one subgroup scan and one atomic for all
             uint mbits = 0u;
             KT sv[8];
             [[unroll]] for (uint q = 0u; q < 8u; q++) {
-                uint i = a + (it + q) * WG + t;
+                uint i = from + (it + q) * WG + t;
                 sv[q] = KT(0);
                 if (it + q >= steps || i >= b) continue;
                 KT s = score_of(v[q]);
@@ -83,7 +118,7 @@ void main() {
                 if ((mbits & (1u << q)) != 0u) {
                     if (slot < pc.cap) {
                         gk.v[slot] = sv[q];
-                        gc.v[slot] = a + (it + q) * WG + t;
+                        gc.v[slot] = from + (it + q) * WG + t;
                     }
                     slot++;
                 }

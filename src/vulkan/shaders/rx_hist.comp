@@ -22,7 +22,7 @@ layout(constant_id = 1) const uint FUSED = 1u;
 #include "rx_scan.glsl"
 #include "rx_radix.glsl"
 
-const uint WSAMP = 1024u; // window sample (power of two, <= 2048: it is sorted in h[1])
+const uint WSAMP = 512u; // window sample (power of two, <= 2048: it is sorted in h[1])
 
 // Window level 0 only: counts s into h[0] by its window digit, or into *above.
 void win_add(KT s, KT base, uint sh, inout uint above) {
@@ -40,10 +40,17 @@ void win_add(KT s, KT base, uint sh, inout uint above) {
     if (b != 0xFFFFFFFFu) atomicAdd(h[0][b], 1u);
 }
 
-// The histogram pass over [c0, c1): 8 loads per thread in flight before their adds (one
-// per step left a thread with a single 4-byte load outstanding: latency-bound far below
-// bandwidth).
-void stream(TBuf xb, uint c0, uint c1, uint L) {
+void add_one(KT s, bool win, KT pm, KT p0, KT p1, bool two, uint L, KT base, uint sh, inout uint above) {
+    if (win)
+        win_add(s, base, sh, above);
+    else
+        hist_add(s, pm, p0, p1, two, L);
+}
+
+// The histogram pass over [c0, c1) of `row`. 32-bit elements of a 16-byte aligned range:
+// 4 16-byte loads a thread in flight (16 elements) before their adds; else 8 4-byte
+// loads (one at a time left a thread latency-bound far below bandwidth).
+void stream(uint row, uint c0, uint c1, uint L) {
     const uint WG = gl_WorkGroupSize.x;
     uint t = gl_LocalInvocationID.x;
     bool win = L == 0u && s_wsh != 0u;
@@ -51,21 +58,28 @@ void stream(TBuf xb, uint c0, uint c1, uint L) {
     bool two = two_hists();
     KT p0 = s_pre[first_slot()], p1 = s_pre[1], base = s_wbase;
     uint sh = win ? s_wsh - 1u : 0u, above = 0u;
-    uint i = c0 + t;
+    uint from = c0;
+#if !defined(T_I64)
+    uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(c0) * 4ul;
+    if ((ra & 15ul) == 0ul) {
+        uint nblk = (c1 - c0) / (16u * WG); // blocks of 16 columns a thread
+        for (uint bk = 0u; bk < nblk; bk++) {
+            uvec4 v[4];
+            [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
+            [[unroll]] for (uint q = 0u; q < 4u; q++)
+                [[unroll]] for (uint l = 0u; l < 4u; l++) add_one(score_bits(v[q][l]), win, pm, p0, p1, two, L, base, sh, above);
+        }
+        from = c0 + nblk * 16u * WG;
+    }
+#endif
+    TBuf xb = row_x(row);
+    uint i = from + t;
     for (; i + 7u * WG < c1; i += 8u * WG) {
         T v[8];
         [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * WG];
-        if (win) {
-            [[unroll]] for (uint q = 0u; q < 8u; q++) win_add(score_of(v[q]), base, sh, above);
-        } else {
-            [[unroll]] for (uint q = 0u; q < 8u; q++) hist_add(score_of(v[q]), pm, p0, p1, two, L);
-        }
+        [[unroll]] for (uint q = 0u; q < 8u; q++) add_one(score_of(v[q]), win, pm, p0, p1, two, L, base, sh, above);
     }
-    for (; i < c1; i += WG)
-        if (win)
-            win_add(score_of(xb.v[i]), base, sh, above);
-        else
-            hist_add(score_of(xb.v[i]), pm, p0, p1, two, L);
+    for (; i < c1; i += WG) add_one(score_of(xb.v[i]), win, pm, p0, p1, two, L, base, sh, above);
     if (win && above != 0u) atomicAdd(s_above, above);
 }
 
@@ -126,7 +140,7 @@ void main() {
     }
     hist_clear();
     barrier();
-    stream(xb, c0, c1, L);
+    stream(row, c0, c1, L);
     barrier();
     if (FUSED != 0u) {
         pick(L);
@@ -136,7 +150,7 @@ void main() {
             if (t == 0u) state_load(row, 0u);
             hist_clear();
             barrier();
-            stream(xb, c0, c1, L);
+            stream(row, c0, c1, L);
             barrier();
             pick(L);
         }

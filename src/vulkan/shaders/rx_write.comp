@@ -33,17 +33,9 @@ layout(constant_id = 3) const uint SEQ = 0u;
 // ones a lane. stg holds 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG
 // at WG 1024 (16 KiB, lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step
 // goes out in rounds of C slots.
-layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer RawV4 { uvec4 v[]; };
 shared uvec3 seg_cnt[gl_WorkGroupSize.x / 4u + 1u];
 shared uvec2 stg[(gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u)];
 
-KT score_bits(uint b) {
-#if defined(T_F32)
-    return score_of(uintBitsToFloat(b));
-#else
-    return score_of(int(b));
-#endif
-}
 
 // Columns i..i+3 of the row at `ra` (those >= s1: 0, not valid).
 uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
