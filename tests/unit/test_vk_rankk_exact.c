@@ -296,6 +296,19 @@ TEST(window_level_zero) {
     /* one bucket beyond the gather cap: rx_count (a workgroup a row) counts the tiles */
     int64_t kc[] = {10000};
     sweep(ST_F32, ST_I32, rows, 20000, D_CONST, kc, 1, prm(256, 4096, true));
+    { /* runs of equal values longer than a block (16 wg columns): whole blocks of a subgroup
+       * fall in one bin (one add) */
+        float *x = malloc(sizeof(float) * (size_t)(rows * n));
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < n; c++) x[r * n + c] = (float)(((c + r * 37) / 5000) % 5);
+        for (int m = 0; m < 3; m++)
+            for (int64_t k = 3000; k <= 8192; k += 5192) {
+                rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = k,
+                           .p = prm(256, 4096, true)};
+                run_case(&c, x);
+            }
+        free(x);
+    }
     for (int side = 0; side < 2; side++) {
         float *x = make(ST_F32, rows, n, D_UNIF);
         uint32_t step = (uint32_t)(n / 512); /* rx_hist.comp's WSAMP = 512 samples */
