@@ -296,8 +296,8 @@ TEST(window_level_zero) {
     /* one bucket beyond the gather cap: rx_count (a workgroup a row) counts the tiles */
     int64_t kc[] = {10000};
     sweep(ST_F32, ST_I32, rows, 20000, D_CONST, kc, 1, prm(256, 4096, true));
-    { /* runs of equal values longer than a block (16 wg columns): whole blocks of a subgroup
-       * fall in one bin (one add) */
+    { /* runs of equal values longer than a block (16 wg columns): a subgroup's adds fall in
+       * one bin (its one-add path) for whole blocks, in others not */
         float *x = malloc(sizeof(float) * (size_t)(rows * n));
         for (int64_t r = 0; r < rows; r++)
             for (int64_t c = 0; c < n; c++) x[r * n + c] = (float)(((c + r * 37) / 5000) % 5);
