@@ -90,6 +90,7 @@ typedef struct rk_ctx {
     uint32_t wg, kl, smem_cap;
     uint32_t mode;     /* RK_IDX64 | RK_BOTTOM */
     bool vec4;         /* rows 16-byte aligned */
+    uint32_t v;        /* elements a thread keeps in flight (spec 2) */
     uint64_t x;        /* device address of row 0 */
     uint32_t rs, n, rows;
 } rk_ctx;
@@ -105,13 +106,13 @@ static uint32_t pow2ceil(uint64_t v) {
     return r;
 }
 
-/* Candidate buffer size and elements per thread for keeping kk; false when the buffer
+/* Candidate buffer size for keeping kk; false when the buffer
  * cannot hold kk + 4 wg (the slow path appends one sub-step after a cut) in the
  * device's shared memory. CAP = kl * wg rounded down to a power of two, at most 16 * wg
  * (128 bytes a thread: a multiprocessor with 228 KiB of shared memory still holds
  * about 1800 threads' worth of workgroups; a larger buffer only costs occupancy), at
  * least kk + 4 wg. */
-static bool rk_cap(const rk_ctx *c, uint32_t kk, uint32_t *cap, uint32_t *v) {
+static bool rk_cap(const rk_ctx *c, uint32_t kk, uint32_t *cap) {
     uint64_t need = (uint64_t)kk + 4ull * c->wg;
     if (need > c->smem_cap) return false;
     uint64_t want = (uint64_t)c->kl * c->wg, occ = 16ull * c->wg;
@@ -119,9 +120,6 @@ static bool rk_cap(const rk_ctx *c, uint32_t kk, uint32_t *cap, uint32_t *v) {
     uint32_t cp = pow2floor(want < c->smem_cap ? want : c->smem_cap);
     if (cp < need) cp = pow2ceil(need);
     *cap = cp;
-    *v = RK_V;
-    const char *ev = st_env("ST_VULKAN_RANKK_V"); /* benchmarks: 4, 8 or 16 */
-    if (ev && (!strcmp(ev, "4") || !strcmp(ev, "8") || !strcmp(ev, "16"))) *v = (uint32_t)atoi(ev);
     return true;
 }
 
@@ -137,8 +135,8 @@ static uint32_t rk_samp(uint32_t m, uint32_t cap) {
  * (may be NULL): its threshold starts at a sample's estimate. */
 static st_status rk_go(const rk_ctx *c, const char *input, uint32_t kk, uint32_t mode, bool est, rk_pc *pc,
                        bool *sampled) {
-    uint32_t cap, v;
-    if (!rk_cap(c, kk, &cap, &v)) return st_err(ST_E_INTERNAL, "vulkan rank-K: kk=%u does not fit", kk);
+    uint32_t cap;
+    if (!rk_cap(c, kk, &cap)) return st_err(ST_E_INTERNAL, "vulkan rank-K: kk=%u does not fit", kk);
     char name[40];
     bool raw = strcmp(input, "pair") != 0;
     bool pre = c->sg && kk <= c->sgsize && c->wg % c->sgsize == 0; /* full subgroups, kk lanes */
@@ -151,7 +149,7 @@ static st_status rk_go(const rk_ctx *c, const char *input, uint32_t kk, uint32_t
     if (sampled) *sampled = samp > 0;
     if (pre) mode |= RK_PRETHR;
     stvk_kernel k = {.shader = name,
-                     .spec = {c->wg, cap, v, mode | (raw && c->vec4 ? RK_VEC4 : 0), samp},
+                     .spec = {c->wg, cap, c->v, mode | (raw && c->vec4 ? RK_VEC4 : 0), samp},
                      .nspec = 5,
                      .full_subgroups = pre};
     return stvk_dispatch_linear(c->dev, &k, pc->ngroups, pc, sizeof *pc);
@@ -174,10 +172,10 @@ static st_status rk_levels(const rk_ctx *c, uint32_t k, uint64_t ch, bool est, u
         double kk = ceil(e + 6.0 * sqrt(e) + 6.0);
         if (kk < kk1) kk1 = (uint32_t)kk;
     }
-    uint32_t cap1, capk, v;
+    uint32_t cap1, capk;
     bool samp1 = false, sampf = false;
     bool bounded = est && segs > 1; /* level 1 may drop what it should not: verify */
-    if (!rk_cap(c, kk1, &cap1, &v) || !rk_cap(c, k, &capk, &v)) return ST_E_UNSUPPORTED;
+    if (!rk_cap(c, kk1, &cap1) || !rk_cap(c, k, &capk)) return ST_E_UNSUPPORTED;
     uint64_t total = (uint64_t)c->rows * segs * kk1;
     if (total >= STVK_MAX_ELEMS) return ST_E_UNSUPPORTED;
     void *cand = NULL, *bnd = NULL, *next = NULL;
@@ -228,8 +226,8 @@ uint64_t stvk_rankk_flagged_rows(void) { return atomic_load(&g_flagged); }
  * then takes the exact path. */
 static st_status rk_fast(rk_ctx *c, const st_kview *vals, const st_kview *idx, const st_kview *xr, st_rank_mode mode,
                          uint32_t k, const st_rankk_params *p) {
-    uint32_t cap, v;
-    if (!rk_cap(c, k, &cap, &v)) return ST_E_UNSUPPORTED;
+    uint32_t cap;
+    if (!rk_cap(c, k, &cap)) return ST_E_UNSUPPORTED;
     int dev = c->dev;
     bool est = p->est, flagging = false;
     void *flags = NULL;
@@ -348,6 +346,9 @@ static st_status rankk_rows(int dev, st_rank_mode mode, const st_kview *vals, co
                     .n = (uint32_t)xr->shape[1],
                     .rows = (uint32_t)xr->shape[0]};
         c.vec4 = c.x % 16 == 0 && (c.rows == 1 || c.rs % 4 == 0);
+        c.v = RK_V;
+        const char *ev = st_env("ST_VULKAN_RANKK_V"); /* benchmarks: 4, 8 or 16 */
+        if (ev && (!strcmp(ev, "4") || !strcmp(ev, "8") || !strcmp(ev, "16"))) c.v = (uint32_t)atoi(ev);
         /* a row of n columns keeps at most n/4 lanes busy (vec4): no larger groups */
         uint32_t lanes = pow2ceil((c.n + 3) / 4), floor_wg = caps->subgroup_size > 32 ? caps->subgroup_size : 32;
         if (lanes < floor_wg) lanes = floor_wg;

@@ -22,6 +22,20 @@ shared KT g_pre[2];
 shared uint g_on, g_sum, g_wsh;
 shared uint g_cnt; // one workgroup per row (nchunk == 1): the row's count, kept here
 
+// Prefix sq lies strictly between the two target buckets (MidK) or above the one: the
+// element is selected whatever the later digits say.
+bool strictly_in(KT sq, KT p0, KT p1, bool mid) { return mid ? (sq < p0 && sq > p1) : sq > p1; }
+
+#ifdef RX_SG
+// The first of this lane's np slots in the row's gather buffer: one subgroup scan and one
+// atomic (on the shared counter when the workgroup owns the row).
+uint take_slots(uint np, bool own, uint row) {
+    uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
+    if (subgroupElect()) base = own ? atomicAdd(g_cnt, tot) : atomicAdd(States(pc.st).r[row].gcount, tot);
+    return subgroupBroadcastFirst(base) + off;
+}
+#endif
+
 void main() {
     uint g = group_linear();
     if (g >= pc.rows * pc.nchunk) return;
@@ -69,13 +83,11 @@ void main() {
                     [[unroll]] for (uint l = 0u; l < 4u; l++) {
                         KT sq = score_bits(v[q][l]) & pm;
                         if (sq == p0 || sq == p1) mbits |= 1u << (4u * q + l);
-                        strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
+                        strict += strictly_in(sq, p0, p1, mid) ? 1u : 0u;
                     }
                 uint np = bitCount(mbits);
                 if (!subgroupAny(np != 0u)) continue;
-                uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
-                if (subgroupElect()) base = own ? atomicAdd(g_cnt, tot) : atomicAdd(S.r[row].gcount, tot);
-                uint slot = subgroupBroadcastFirst(base) + off;
+                uint slot = take_slots(np, own, row);
                 [[unroll]] for (uint q = 0u; q < 4u; q++)
                     [[unroll]] for (uint l = 0u; l < 4u; l++)
                         if ((mbits & (1u << (4u * q + l))) != 0u) {
@@ -107,13 +119,11 @@ void main() {
                 KT sq = s & pm;
                 sv[q] = s;
                 if (sq == p0 || sq == p1) mbits |= 1u << q;
-                strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
+                strict += strictly_in(sq, p0, p1, mid) ? 1u : 0u;
             }
             uint np = bitCount(mbits);
             if (!subgroupAny(np != 0u)) continue;
-            uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
-            if (subgroupElect()) base = own ? atomicAdd(g_cnt, tot) : atomicAdd(S.r[row].gcount, tot);
-            uint slot = subgroupBroadcastFirst(base) + off;
+            uint slot = take_slots(np, own, row);
             [[unroll]] for (uint q = 0u; q < 8u; q++)
                 if ((mbits & (1u << q)) != 0u) {
                     if (slot < pc.cap) {
@@ -133,7 +143,7 @@ void main() {
                 if (i >= b) break;
                 KT s = score_of(v[q]);
                 KT sq = s & pm;
-                strict += (mid ? (sq < p0 && sq > p1) : sq > p1) ? 1u : 0u;
+                strict += strictly_in(sq, p0, p1, mid) ? 1u : 0u;
                 if (sq == p0 || sq == p1) {
                     uint slot = own ? atomicAdd(g_cnt, 1u) : atomicAdd(S.r[row].gcount, 1u);
                     if (slot >= pc.cap) continue;
