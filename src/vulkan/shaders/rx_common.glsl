@@ -142,6 +142,9 @@ uvec3 classify(Thr h, KT s) {
     }
     return uvec3(s > h.sb ? 1u : 0u, 0u, s == h.sb ? 1u : 0u);
 }
+// (strict, ==A, ==B) counts of at most 1023 each in one word, 10 bits a field.
+uint pack3(uvec3 c) { return c.x | (c.y << 10u) | (c.z << 20u); }
+uvec3 unpack3(uint p) { return uvec3(p & 1023u, (p >> 10u) & 1023u, p >> 20u); }
 // |{o in [0, c) : lo <= o < hi_ex}|
 uint span0(uint c, uint lo, uint hi_ex) {
     uint e = min(c, hi_ex);

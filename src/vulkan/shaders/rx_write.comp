@@ -92,20 +92,37 @@ void write_segmented(uint row, uint c0, uint c1, uvec3 carry, Thr th) {
         uint i = b + 4u * lane;
         bvec4 ok;
         uvec4 x = load4(ra, i, s1, v4, ok);
-        uvec3 e[4], loc = uvec3(0u);
+        // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind):
+        // one scan for the three counts
+        uint e[4], loc = 0u;
         for (uint l = 0u; l < 4u; l++) {
-            e[l] = ok[l] ? classify(th, score_bits(x[l])) : uvec3(0u);
+            e[l] = ok[l] ? pack3(classify(th, score_bits(x[l]))) : 0u;
             loc += e[l];
-        }
-        uvec3 u = base + subgroupExclusiveAdd(loc);
-        base += subgroupAdd(loc);
-        uint pe = min(taken_of(th, base), pc.k); // the step's slots: [pf, pe)
-        uvec4 ps; // slot of each element; ~0u: not selected
-        for (uint l = 0u; l < 4u; l++) {
-            uint p = taken_of(th, u), q = taken_of(th, u + e[l]);
-            u += e[l];
-            ps[l] = q == p ? 0xFFFFFFFFu : p;
             if (pairs) x[l] = score_bits(x[l]);
+        }
+        uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
+        uvec4 ps; // slot of each element; ~0u: not selected
+        uint pe;  // the step's slots: [pf, pe)
+        if ((tot >> 10u) == 0u) {
+            // no ties in the step (subgroup-uniform): the ties taken before it stay as they
+            // are, every strict element is selected at pf + the strict ones before it
+            uint p = pf + ex;
+            for (uint l = 0u; l < 4u; l++) {
+                ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
+                p += e[l];
+            }
+            base.x += tot;
+            pe = pf + tot;
+        } else {
+            uvec3 u = base + unpack3(ex);
+            base += unpack3(tot);
+            pe = min(taken_of(th, base), pc.k);
+            for (uint l = 0u; l < 4u; l++) {
+                uvec3 el = unpack3(e[l]);
+                uint p = taken_of(th, u), q = taken_of(th, u + el);
+                u += el;
+                ps[l] = q == p ? 0xFFFFFFFFu : p;
+            }
         }
         for (uint r = pf; r < pe; r += C) { // subgroup-uniform
             for (uint l = 0u; l < 4u; l++)
