@@ -82,6 +82,9 @@ typedef struct rx_ctx {
     int nlev;
     uint32_t ksz;    /* bytes per score: 4 or 8 */
     bool fused;      /* one workgroup a row in the select (nchunk == 1) */
+    uint32_t nchunk, chunk; /* workgroups a row in the select, columns each */
+    bool seg;        /* rx_write a subgroup a tile (32-bit, subgroup variants, u2) */
+    uint32_t nsg;    /* subgroups a workgroup (subgroup variants) */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -144,12 +147,13 @@ static uint32_t chunks_per_row(uint64_t rows, uint32_t n, uint32_t wg) {
 }
 
 /* 1-2: the radix select; leaves every row's RowState F_DONE. */
-static st_status rx_select(rx_ctx *c, uint32_t nchunk, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles) {
+static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles) {
     rx_pc pc = c->pc;
     pc.out0 = tiles; /* with gather: the two-pass compaction's tile counts, begun here */
     uint64_t rows = pc.rows;
+    uint32_t nchunk = c->nchunk;
     pc.nchunk = nchunk;
-    pc.chunk = (uint32_t)(((uint64_t)pc.n + nchunk - 1) / nchunk);
+    pc.chunk = c->chunk;
     st_status s = ST_OK;
     for (int L = 0; L < c->nlev && s == ST_OK; L++) {
         pc.level = (uint32_t)L;
@@ -190,7 +194,11 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     uint32_t cspec[2] = {c->wg, perrow};
     st_status s = rx_go(c, "count", true, cspec, 2, perrow ? rows : rows * pc.ntiles, &pc);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
-    if (s == ST_OK) s = rx_go(c, "write", true, spec, 4, rows * pc.ntiles, &pc);
+    if (c->seg) { /* a subgroup a tile: nsg tiles a workgroup */
+        pc.chunk = c->nsg;
+        pc.nchunk = (pc.ntiles + c->nsg - 1) / c->nsg;
+    }
+    if (s == ST_OK) s = rx_go(c, "write", true, spec, 4, (uint64_t)rows * pc.nchunk, &pc);
     return s;
 }
 
@@ -267,20 +275,41 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
                    .rows = (uint32_t)rows, .n = (uint32_t)n, .k = (uint32_t)k, .cap = cap,
                    .opts = (idx->dtype == ST_I64 ? OPT_IDX64 : 0) | (mid ? OPT_MID : 0)};
     if (dc != STVK_DT_I64) c.pc.flip &= 0xFFFFFFFFu;
-    uint32_t nchunk = chunks_per_row((uint64_t)rows, (uint32_t)n, c.wg);
-    c.fused = nchunk == 1;
     /* compaction shape: MidK from the heuristics; TopK/BottomK two-pass for few rows */
     bool u2 = mid ? (p ? p->u2 : true) : rows < 64;
     int64_t tile = mid && p && p->tile > 0 ? p->tile : mid ? 2048 : 8 * (int64_t)c.wg;
-    c.pc.tile = (uint32_t)(tile < n ? tile : n);
+    if (c.sg && u2) {
+        /* subgroup variants: rx_gather adds a subgroup's strict counts to at most two
+         * tiles, so a tile is a power of two >= 4 * (largest subgroup); 32-bit rows are
+         * written a subgroup a tile (seg): the workgroup's `tile` columns split over its
+         * subgroups, at most 8192 tiles a row (rx_offsets scans a row in one workgroup) */
+        uint32_t ss = caps->subgroup_size, smax = caps->max_subgroup_size > ss ? caps->max_subgroup_size : ss;
+        c.nsg = c.wg / ss;
+        c.seg = c.ksz == 4;
+        if (c.seg) tile = tile / c.nsg > (n + 8191) / 8192 ? tile / c.nsg : (n + 8191) / 8192;
+        if (tile < 4 * (int64_t)smax) tile = 4 * (int64_t)smax;
+        int64_t t2 = 1;
+        while (t2 < tile) t2 *= 2;
+        c.pc.tile = (uint32_t)t2;
+    } else {
+        c.pc.tile = (uint32_t)(tile < n ? tile : n);
+    }
     c.pc.ntiles = (uint32_t)((n + c.pc.tile - 1) / c.pc.tile);
+    /* the select's chunks; with tile counts to add (u2) they start on a tile */
+    c.nchunk = chunks_per_row((uint64_t)rows, (uint32_t)n, c.wg);
+    c.chunk = (uint32_t)((n + c.nchunk - 1) / c.nchunk);
+    if (u2 && c.nchunk > 1) {
+        c.chunk = (c.chunk + c.pc.tile - 1) / c.pc.tile * c.pc.tile;
+        c.nchunk = (uint32_t)((n + c.chunk - 1) / c.chunk);
+    }
+    c.fused = c.nchunk == 1;
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];
     memset(t, 0, sizeof t);
     uint64_t a[T_N] = {0};
     st_status s = tmp_alloc(dev, &t[T_STATE], (size_t)rows * RX_STATE, &a[T_STATE]);
-    if (s == ST_OK && nchunk > 1) {
+    if (s == ST_OK && c.nchunk > 1) {
         s = tmp_alloc(dev, &t[T_HIST], (size_t)rows * 2 * RX_BINS * 4, &a[T_HIST]);
         if (s == ST_OK) s = stvk_fill_u32(dev, t[T_HIST].h, 0, t[T_HIST].n, 0);
     }
@@ -291,7 +320,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         if (s == ST_OK) s = stvk_fill_u32(dev, t[T_TILES].h, 0, t[T_TILES].n, 0);
     }
     c.pc.st = a[T_STATE];
-    if (s == ST_OK) s = rx_select(&c, nchunk, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES]);
+    if (s == ST_OK) s = rx_select(&c, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES]);
 
     uint64_t va = stvk_view_addr(vals), ia = stvk_view_addr(idx);
     if (s == ST_OK && mid) {

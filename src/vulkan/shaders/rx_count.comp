@@ -28,6 +28,27 @@ void count_tile(uint row, uint c, Thr th) {
     if (gl_LocalInvocationID.x == 0u) U4Buf(pc.buf).v[row * pc.nchunk + c] = uvec4(tot, 0u);
 }
 
+#ifdef RX_SG
+// PERROW: the row's tiles a subgroup each (round-robin), no workgroup barrier.
+void count_row_sg(uint row, Thr th) {
+    TBuf xb = row_x(row);
+    uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
+    for (uint c = gl_SubgroupID; c < pc.nchunk; c += gl_NumSubgroups) {
+        uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
+        uvec3 cnt = uvec3(0u);
+        uint i = c0 + lane;
+        for (; i + 7u * S < c1; i += 8u * S) { // 8 loads in flight per lane
+            T v[8];
+            [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * S];
+            [[unroll]] for (uint q = 0u; q < 8u; q++) cnt += classify(th, score_of(v[q]));
+        }
+        for (; i < c1; i += S) cnt += classify(th, score_of(xb.v[i]));
+        cnt = subgroupAdd(cnt);
+        if (subgroupElect()) U4Buf(pc.buf).v[row * pc.nchunk + c] = uvec4(cnt, 0u);
+    }
+}
+#endif
+
 void main() {
     uint g = group_linear();
     uint per_row = PERROW != 0u ? 1u : pc.nchunk;
@@ -39,5 +60,9 @@ void main() {
         count_tile(row, c, th);
         return;
     }
+#ifdef RX_SG
+    count_row_sg(row, th);
+#else
     for (c = 0u; c < pc.nchunk; c++) count_tile(row, c, th);
+#endif
 }

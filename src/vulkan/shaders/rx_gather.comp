@@ -27,6 +27,26 @@ shared uint g_cnt; // one workgroup per row (nchunk == 1): the row's count, kept
 bool strictly_in(KT sq, KT p0, KT p1, bool mid) { return mid ? (sq < p0 && sq > p1) : sq > p1; }
 
 #ifdef RX_SG
+const uint GT_MAX = 512u; // rows of at most this many tiles count in shared memory first
+shared uint g_tc[GT_MAX];
+
+// Adds this lane's strict count st (of columns in tile ti) to the tile counts: a subgroup's
+// columns span at most two tiles (tf and tf + 1), one subgroup sum carries both, 16 bits
+// each (a piece holds at most 4 * S of them).
+void count_strict(uint row, uint ti, uint st, bool local) {
+    uint tf = subgroupBroadcastFirst(ti);
+    uint v = subgroupAdd(ti == tf ? st : st << 16u);
+    if (!subgroupElect()) return;
+    for (uint h = 0u; h < 2u; h++) {
+        uint n = h == 0u ? v & 0xFFFFu : v >> 16u;
+        if (n == 0u) continue;
+        if (local)
+            atomicAdd(g_tc[tf + h], n);
+        else
+            atomicAdd(U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + tf + h) * 16ul).v[0], n);
+    }
+}
+
 // The first of this lane's np slots in the row's gather buffer: one subgroup scan and one
 // atomic (on the shared counter when the workgroup owns the row).
 uint take_slots(uint np, bool own, uint row) {
@@ -61,79 +81,99 @@ void main() {
     U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
     uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
     bool counting = pc.out0 != 0ul;
-    for (uint a = c0; a < c1;) {
-        uint b = counting ? min(c1, (a / pc.tile + 1u) * pc.tile) : c1;
-        uint strict = 0u; // elements strictly inside the window already at this prefix
-        const uint WG = gl_WorkGroupSize.x;
+    const uint WG = gl_WorkGroupSize.x;
 #ifdef RX_SG
-        // whole subgroups iterate together: the loads of 8 steps are in flight together,
-        // and their appends take one subgroup scan and one atomic per subgroup
-        uint from = a;
+    // The whole chunk in one sweep; the strict counts go to their tiles per subgroup piece
+    // (count_strict: pc.tile is a power of two >= 4 * S here, chunks start on a tile).
+    bool local = counting && own && pc.ntiles <= GT_MAX; // tile counts in shared memory first
+    if (local) {
+        for (uint i = t; i < pc.ntiles; i += WG) g_tc[i] = 0u;
+        barrier();
+    }
+    uint ts = findLSB(pc.tile);
+    uint from = c0;
 #if !defined(T_I64)
-        // 32-bit elements of a 16-byte aligned range: 4 16-byte loads a lane (16
-        // columns) in flight, one scan for all
-        uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(a) * 4ul;
-        if ((ra & 15ul) == 0ul) {
-            uint nblk = (b - a) / (16u * WG);
-            for (uint bk = 0u; bk < nblk; bk++) {
-                uvec4 v[4];
-                [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
-                uint mbits = 0u;
-                [[unroll]] for (uint q = 0u; q < 4u; q++)
-                    [[unroll]] for (uint l = 0u; l < 4u; l++) {
-                        KT sq = score_bits(v[q][l]) & pm;
-                        if (sq == p0 || sq == p1) mbits |= 1u << (4u * q + l);
-                        strict += strictly_in(sq, p0, p1, mid) ? 1u : 0u;
-                    }
-                uint np = bitCount(mbits);
-                if (!subgroupAny(np != 0u)) continue;
-                uint slot = take_slots(np, own, row);
-                [[unroll]] for (uint q = 0u; q < 4u; q++)
-                    [[unroll]] for (uint l = 0u; l < 4u; l++)
-                        if ((mbits & (1u << (4u * q + l))) != 0u) {
-                            if (slot < pc.cap) {
-                                gk.v[slot] = score_bits(v[q][l]);
-                                gc.v[slot] = a + 4u * ((bk * 4u + q) * WG + t) + l;
-                            }
-                            slot++;
-                        }
-            }
-            from = a + nblk * 16u * WG;
-        }
-#endif
-        uint steps = (b - from + WG - 1u) / WG;
-        for (uint it = 0u; it < steps; it += 8u) {
-            T v[8];
-            [[unroll]] for (uint q = 0u; q < 8u; q++) {
-                uint i = from + (it + q) * WG + t;
-                if (i < b) v[q] = xb.v[i];
-            }
-            // the 8 elements' matches, then one subgroup scan and one atomic for all
+    // 32-bit elements of a 16-byte aligned range: 4 16-byte loads a lane (16 columns) in
+    // flight, one scan for all
+    uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(c0) * 4ul;
+    if ((ra & 15ul) == 0ul) {
+        uint nblk = (c1 - c0) / (16u * WG);
+        for (uint bk = 0u; bk < nblk; bk++) {
+            uvec4 v[4];
+            [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
             uint mbits = 0u;
-            KT sv[8];
-            [[unroll]] for (uint q = 0u; q < 8u; q++) {
-                uint i = from + (it + q) * WG + t;
-                sv[q] = KT(0);
-                if (it + q >= steps || i >= b) continue;
-                KT s = score_of(v[q]);
-                KT sq = s & pm;
-                sv[q] = s;
-                if (sq == p0 || sq == p1) mbits |= 1u << q;
-                strict += strictly_in(sq, p0, p1, mid) ? 1u : 0u;
+            [[unroll]] for (uint q = 0u; q < 4u; q++) {
+                uint st = 0u;
+                [[unroll]] for (uint l = 0u; l < 4u; l++) {
+                    KT sq = score_bits(v[q][l]) & pm;
+                    if (sq == p0 || sq == p1) mbits |= 1u << (4u * q + l);
+                    st += strictly_in(sq, p0, p1, mid) ? 1u : 0u;
+                }
+                if (counting) count_strict(row, (c0 + 4u * ((bk * 4u + q) * WG + t)) >> ts, st, local);
             }
             uint np = bitCount(mbits);
             if (!subgroupAny(np != 0u)) continue;
             uint slot = take_slots(np, own, row);
-            [[unroll]] for (uint q = 0u; q < 8u; q++)
-                if ((mbits & (1u << q)) != 0u) {
-                    if (slot < pc.cap) {
-                        gk.v[slot] = sv[q];
-                        gc.v[slot] = from + (it + q) * WG + t;
+            [[unroll]] for (uint q = 0u; q < 4u; q++)
+                [[unroll]] for (uint l = 0u; l < 4u; l++)
+                    if ((mbits & (1u << (4u * q + l))) != 0u) {
+                        if (slot < pc.cap) {
+                            gk.v[slot] = score_bits(v[q][l]);
+                            gc.v[slot] = c0 + 4u * ((bk * 4u + q) * WG + t) + l;
+                        }
+                        slot++;
                     }
-                    slot++;
-                }
         }
+        from = c0 + nblk * 16u * WG;
+    }
+#endif
+    // whole subgroups iterate together: the loads of 8 steps are in flight together, and
+    // their appends take one subgroup scan and one atomic per subgroup
+    uint steps = (c1 - from + WG - 1u) / WG;
+    for (uint it = 0u; it < steps; it += 8u) {
+        T v[8];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) {
+            uint i = from + (it + q) * WG + t;
+            if (i < c1) v[q] = xb.v[i];
+        }
+        // the 8 elements' matches, then one subgroup scan and one atomic for all
+        uint mbits = 0u;
+        KT sv[8];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) {
+            uint i = from + (it + q) * WG + t;
+            sv[q] = KT(0);
+            if (it + q >= steps) break; // subgroup-uniform
+            uint st = 0u;
+            if (i < c1) {
+                KT s = score_of(v[q]);
+                KT sq = s & pm;
+                sv[q] = s;
+                if (sq == p0 || sq == p1) mbits |= 1u << q;
+                st = strictly_in(sq, p0, p1, mid) ? 1u : 0u;
+            }
+            if (counting) count_strict(row, i >> ts, st, local);
+        }
+        uint np = bitCount(mbits);
+        if (!subgroupAny(np != 0u)) continue;
+        uint slot = take_slots(np, own, row);
+        [[unroll]] for (uint q = 0u; q < 8u; q++)
+            if ((mbits & (1u << q)) != 0u) {
+                if (slot < pc.cap) {
+                    gk.v[slot] = sv[q];
+                    gc.v[slot] = from + (it + q) * WG + t;
+                }
+                slot++;
+            }
+    }
+    if (local) { // the row's tile counts (no other workgroup adds to them yet)
+        barrier();
+        for (uint i = t; i < pc.ntiles; i += WG)
+            if (g_tc[i] != 0u) U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + i) * 16ul).v[0] += g_tc[i];
+    }
 #else
+    for (uint a = c0; a < c1;) {
+        uint b = counting ? min(c1, (a / pc.tile + 1u) * pc.tile) : c1;
+        uint strict = 0u; // elements strictly inside the window already at this prefix
         for (uint i0 = a + t; i0 < b; i0 += 4u * WG) {
             T v[4];
             [[unroll]] for (uint q = 0u; q < 4u; q++)
@@ -152,14 +192,8 @@ void main() {
                 }
             }
         }
-#endif
         if (counting) { // this tile's strict count, added to the row's tile counts
-#ifdef RX_SG
-            strict = subgroupAdd(strict);
-            if (subgroupElect() && strict != 0u) atomicAdd(g_sum, strict);
-#else
             if (strict != 0u) atomicAdd(g_sum, strict);
-#endif
             barrier();
             if (t == 0u) {
                 if (g_sum != 0u) atomicAdd(U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + a / pc.tile) * 16ul).v[0], g_sum);
@@ -169,6 +203,7 @@ void main() {
         }
         a = b;
     }
+#endif
     if (own) {
         barrier();
         if (t == 0u) S.r[row].gcount = g_cnt;

@@ -1,8 +1,9 @@
 // rx_write.comp — ordered compaction: writes the selected elements of a row in column
 // order. An element's output slot is taken_of(counts of (strict, ==A, ==B) before it):
 // every strict one, and the ties whose occurrence index falls in the window.
-// SEQ (spec 3) = 0: groups rows * nchunk, one tile of pc.chunk columns each, starting
-//   from the prefix counts rx_offsets left in pc.buf.
+// SEQ (spec 3) = 0: groups rows * nchunk, starting from the prefix counts rx_offsets left
+//   in pc.buf ([rows][ntiles] uvec4): one tile of pc.chunk columns each, or (32-bit
+//   subgroup variant, below) pc.chunk tiles of pc.tile columns, a subgroup a tile.
 // SEQ = 1: groups rows; the workgroup walks its row carrying the counts (one pass).
 // Either way the range is taken in steps of WG*IPT columns (IPT spec 2 = TILE/WG
 // clamped to [1,16]; TILE spec 1 = the heuristics' tile): thread t holds IPT
@@ -18,14 +19,13 @@ layout(constant_id = 3) const uint SEQ = 0u;
 #include "rx_scan.glsl"
 
 #if !defined(T_I64) && defined(RX_SG)
-// Two-pass form (SEQ = 0), 32-bit inputs, subgroup variant: the tile is cut into one
-// contiguous segment per subgroup. Pass 1 counts each segment (lane l reads columns
-// 4l..4l+3 of each 4*S-column step: one 16-byte load where the row is aligned, so a
-// subgroup reads 16*S contiguous bytes per load; 4 steps' loads in flight before they
-// are classified); one barrier gives every subgroup its segment's starting counts;
-// pass 2 re-reads the segment (from cache), places each step by a subgroup exclusive
-// scan and writes the raw bits it read (no second fetch of the value). No workgroup
-// barrier per step.
+// Two-pass form (SEQ = 0), 32-bit inputs, subgroup variant: a tile (pc.tile columns, a
+// power of two >= 4 * S) belongs to one subgroup, a workgroup takes pc.chunk consecutive
+// tiles of a row (its subgroups round-robin). The tile's starting counts come from
+// rx_offsets, so the subgroup writes while it reads: no counting pass, no workgroup
+// barrier. Lane l holds columns 4l..4l+3 of each 4*S-column step (one 16-byte load where
+// the row is aligned; 4 steps' loads in flight); a subgroup exclusive scan of the packed
+// (strict, ==A, ==B) counts places them.
 // Staging: a step's selected elements take the consecutive slots [taken_of(base),
 // taken_of(base + step counts)), so each lane puts (value bits | score, column) of its
 // selected ones into the subgroup's part of stg at slot - first, and after a subgroup
@@ -33,9 +33,7 @@ layout(constant_id = 3) const uint SEQ = 0u;
 // ones a lane. stg holds 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG
 // at WG 1024 (16 KiB, lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step
 // goes out in rounds of C slots.
-shared uvec3 seg_cnt[gl_WorkGroupSize.x / 4u + 1u];
 shared uvec2 stg[(gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u)];
-
 
 // Columns i..i+3 of the row at `ra` (those >= s1: 0, not valid).
 uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
@@ -51,101 +49,86 @@ uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
     return x;
 }
 
-uvec3 classify4(Thr th, uvec4 x) {
-    return classify(th, score_bits(x.x)) + classify(th, score_bits(x.y)) +
-           classify(th, score_bits(x.z)) + classify(th, score_bits(x.w));
+// One step (columns b .. b + 4*S - 1, this lane's four at i = b + 4*lane in x/ok) from the
+// counts `base` of the elements before it; returns false once the window is full.
+bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 ok, inout uvec3 base) {
+    uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+    bool pairs = (pc.opts & OPT_PAIRS) != 0u;
+    uint pf = taken_of(th, base);
+    if (pf >= pc.k) return false; // the rest of the tile is past the window
+    // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind):
+    // one scan for the three counts
+    uint e[4], loc = 0u;
+    for (uint l = 0u; l < 4u; l++) {
+        e[l] = ok[l] ? pack3(classify(th, score_bits(x[l]))) : 0u;
+        loc += e[l];
+        if (pairs) x[l] = score_bits(x[l]);
+    }
+    uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
+    uvec4 ps; // slot of each element; ~0u: not selected
+    uint pe;  // the step's slots: [pf, pe)
+    if ((tot >> 10u) == 0u) {
+        // no ties in the step (subgroup-uniform): the ties taken before it stay as they
+        // are, every strict element is selected at pf + the strict ones before it
+        uint p = pf + ex;
+        for (uint l = 0u; l < 4u; l++) {
+            ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
+            p += e[l];
+        }
+        base.x += tot;
+        pe = pf + tot;
+    } else {
+        uvec3 u = base + unpack3(ex);
+        base += unpack3(tot);
+        pe = min(taken_of(th, base), pc.k);
+        for (uint l = 0u; l < 4u; l++) {
+            uvec3 el = unpack3(e[l]);
+            uint p = taken_of(th, u), q = taken_of(th, u + el);
+            u += el;
+            ps[l] = q == p ? 0xFFFFFFFFu : p;
+        }
+    }
+    for (uint r = pf; r < pe; r += C) { // subgroup-uniform
+        for (uint l = 0u; l < 4u; l++)
+            if (ps[l] - r < C) stg[so + ps[l] - r] = uvec2(x[l], i + l); // slots >= pe: not written out
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+        uint m = min(C, pe - r);
+        for (uint j = lane; j < m; j += S) {
+            uvec2 v = stg[so + j];
+            uint64_t o = obase + r + j;
+            if (pairs) {
+                pair_store(pc.out0, pc.out1, o, v.x, v.y);
+            } else {
+                U32Buf(pc.out0 + o * 4ul).v[0] = v.x;
+                if ((pc.opts & OPT_IDX64) != 0u)
+                    I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(v.y);
+                else
+                    I32Buf(pc.out1 + o * 4ul).v[0] = int(v.y);
+            }
+        }
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+    }
+    return true;
 }
 
-void write_segmented(uint row, uint c0, uint c1, uvec3 carry, Thr th) {
-    if (taken_of(th, carry) >= pc.k) return; // the whole tile is past the window
-    uint sg = gl_SubgroupID, nsg = gl_NumSubgroups, lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
-    uint per = ((c1 - c0 + nsg - 1u) / nsg + 3u) & ~3u;
-    uint s0 = min(c1, c0 + sg * per), s1 = min(c1, s0 + per);
+// Tile `tile` of `row` by this subgroup, from its starting counts.
+void write_tile(uint row, uint tile, Thr th) {
+    uvec3 base = U4Buf(pc.buf + (uint64_t(row) * pc.ntiles + tile) * 16ul).v[0].xyz;
+    if (taken_of(th, base) >= pc.k) return; // the whole tile is past the window
+    uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+    uint c0 = tile * pc.tile, c1 = min(pc.n, c0 + pc.tile);
     uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
     bool v4 = ((ra + uint64_t(c0) * 4ul) & 15ul) == 0ul;
-    uvec3 cnt = uvec3(0u);
-    uint b = s0;
-    if (v4) // 4 steps a lane in flight (subgroup-uniform condition)
-        for (; b + 16u * S <= s1; b += 16u * S) {
-            uint64_t a = ra + uint64_t(b + 4u * lane) * 4ul, d = uint64_t(16u * S);
-            uvec4 x0 = RawV4(a).v[0], x1 = RawV4(a + d).v[0];
-            uvec4 x2 = RawV4(a + 2ul * d).v[0], x3 = RawV4(a + 3ul * d).v[0];
-            cnt += classify4(th, x0) + classify4(th, x1) + classify4(th, x2) + classify4(th, x3);
-        }
-    for (; b < s1; b += 4u * S) {
-        bvec4 ok;
-        uvec4 x = load4(ra, b + 4u * lane, s1, v4, ok);
-        for (uint l = 0u; l < 4u; l++)
-            if (ok[l]) cnt += classify(th, score_bits(x[l]));
-    }
-    cnt = subgroupAdd(cnt);
-    if (subgroupElect()) seg_cnt[sg] = cnt;
-    barrier();
-    uvec3 base = carry;
-    for (uint j = 0u; j < sg; j++) base += seg_cnt[j];
-    bool pairs = (pc.opts & OPT_PAIRS) != 0u;
     uint64_t obase = uint64_t(row) * pc.k;
-    uint C = uint(stg.length()) / nsg, so = sg * C; // this subgroup's staging entries
-    for (b = s0; b < s1; b += 4u * S) {
-        uint pf = taken_of(th, base);
-        if (pf >= pc.k) break; // the rest of the segment is past the window
-        uint i = b + 4u * lane;
-        bvec4 ok;
-        uvec4 x = load4(ra, i, s1, v4, ok);
-        // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind):
-        // one scan for the three counts
-        uint e[4], loc = 0u;
-        for (uint l = 0u; l < 4u; l++) {
-            e[l] = ok[l] ? pack3(classify(th, score_bits(x[l]))) : 0u;
-            loc += e[l];
-            if (pairs) x[l] = score_bits(x[l]);
-        }
-        uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
-        uvec4 ps; // slot of each element; ~0u: not selected
-        uint pe;  // the step's slots: [pf, pe)
-        if ((tot >> 10u) == 0u) {
-            // no ties in the step (subgroup-uniform): the ties taken before it stay as they
-            // are, every strict element is selected at pf + the strict ones before it
-            uint p = pf + ex;
-            for (uint l = 0u; l < 4u; l++) {
-                ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
-                p += e[l];
-            }
-            base.x += tot;
-            pe = pf + tot;
-        } else {
-            uvec3 u = base + unpack3(ex);
-            base += unpack3(tot);
-            pe = min(taken_of(th, base), pc.k);
-            for (uint l = 0u; l < 4u; l++) {
-                uvec3 el = unpack3(e[l]);
-                uint p = taken_of(th, u), q = taken_of(th, u + el);
-                u += el;
-                ps[l] = q == p ? 0xFFFFFFFFu : p;
-            }
-        }
-        for (uint r = pf; r < pe; r += C) { // subgroup-uniform
-            for (uint l = 0u; l < 4u; l++)
-                if (ps[l] - r < C) stg[so + ps[l] - r] = uvec2(x[l], i + l); // slots >= pe: not written out
-            subgroupMemoryBarrierShared();
-            subgroupBarrier();
-            uint m = min(C, pe - r);
-            for (uint j = lane; j < m; j += S) {
-                uvec2 v = stg[so + j];
-                uint64_t o = obase + r + j;
-                if (pairs) {
-                    pair_store(pc.out0, pc.out1, o, v.x, v.y);
-                } else {
-                    U32Buf(pc.out0 + o * 4ul).v[0] = v.x;
-                    if ((pc.opts & OPT_IDX64) != 0u)
-                        I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(v.y);
-                    else
-                        I32Buf(pc.out1 + o * 4ul).v[0] = int(v.y);
-                }
-            }
-            subgroupMemoryBarrierShared();
-            subgroupBarrier();
-        }
+    uint C = uint(stg.length()) / gl_NumSubgroups, so = gl_SubgroupID * C; // this subgroup's staging entries
+    for (uint b = c0; b < c1; b += 16u * S) {
+        uvec4 x[4];
+        bvec4 ok[4];
+        for (uint j = 0u; j < 4u; j++) x[j] = load4(ra, b + 4u * (j * S + lane), c1, v4, ok[j]);
+        for (uint j = 0u; j < 4u && b + 4u * j * S < c1; j++)
+            if (!write_step(th, obase, so, C, b + 4u * (j * S + lane), x[j], ok[j], base)) return;
     }
 }
 #endif
@@ -161,13 +144,15 @@ void main() {
     uint c0 = 0u, c1 = pc.n;
     uvec3 carry = uvec3(0u);
     if (SEQ == 0u) {
+#if !defined(T_I64) && defined(RX_SG)
+        // the c-th group of the row takes tiles [c * pc.chunk, (c + 1) * pc.chunk)
+        uint t1 = min(pc.ntiles, (c + 1u) * pc.chunk);
+        for (uint t = c * pc.chunk + gl_SubgroupID; t < t1; t += gl_NumSubgroups) write_tile(row, t, th);
+        return;
+#endif
         c0 = c * pc.chunk;
         c1 = min(pc.n, c0 + pc.chunk);
         carry = U4Buf(pc.buf).v[g].xyz;
-#if !defined(T_I64) && defined(RX_SG)
-        write_segmented(row, c0, c1, carry, th);
-        return;
-#endif
     }
     bool pairs = (pc.opts & OPT_PAIRS) != 0u;
     uint64_t obase = uint64_t(row) * pc.k;
