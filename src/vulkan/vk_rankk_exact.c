@@ -36,6 +36,12 @@
  *    exact), so rx_count only reads the rows that were not gathered;
  *    u2 = 0: one rx_write workgroup per row walks the row carrying the counts (one read),
  *    stopping once k elements are out.
+ *    With the subgroup variants a tile is a power of two >= 4 x the largest subgroup
+ *    (rx_gather adds a subgroup's strict counts to at most two tiles), and 32-bit rows
+ *    are written a subgroup a tile (seg): the heuristics' tile is the workgroup's
+ *    columns, split over its subgroups, so rx_write reads each element once and never
+ *    waits at a workgroup barrier; rows keep <= 8192 tiles (rx_offsets scans a row in
+ *    one workgroup).
  * 4. TopK/BottomK only: the k pairs (compacted in column order) are sorted best first:
  *    runs of 2048 by a shared-memory bitonic sort (rx_sort), then merge levels
  *    (rx_merge) where each element finds its slot by a binary search of its (score,
@@ -43,7 +49,7 @@
  *
  * Parameters: p->wg is the workgroup size of every kernel (rounded down to a power of
  * two the device accepts; subgroup variants need a multiple of the subgroup size);
- * MidK: p->tile = columns per compaction tile (u2) / elements per thread per step
+ * MidK: p->tile = columns per compaction workgroup (u2) / elements per thread per step
  * (tile/wg, clamped to [1,16]); p->u2 = two-pass compaction. TopK/BottomK use the same
  * kernels with tile = 8*wg and u2 when there are fewer rows than 64.
  *
