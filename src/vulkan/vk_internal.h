@@ -148,6 +148,16 @@ st_status stvk_dispatch_linear(int dev, const stvk_kernel *k, uint64_t ngroups, 
  * themselves (the gate only saves time). stvk_gate_end clears it. */
 st_status stvk_gate_begin(int dev, void *handle, size_t off);
 void stvk_gate_end(int dev);
+/* The calling thread's gate, saved so that code which may run inside a gated region can
+ * set gates of its own (conditional rendering does not nest: a gate replaces the one
+ * before) and put the outer one back with stvk_gate_restore. */
+typedef struct stvk_gate_state {
+    const void *dev; /* stvk_dev; NULL: no gate */
+    VkBuffer buf;    /* VK_NULL_HANDLE: gating off (no extension, ST_VULKAN_NO_GATE) */
+    VkDeviceSize off;
+} stvk_gate_state;
+stvk_gate_state stvk_gate_save(void);
+void stvk_gate_restore(stvk_gate_state g);
 /* Groups needed for n items at `per_group` items each, capped at `cap` (the shader then
  * loops: grid-stride). */
 static inline uint64_t stvk_groups_for(uint64_t n, uint64_t per_group, uint64_t cap) {

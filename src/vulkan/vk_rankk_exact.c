@@ -24,6 +24,9 @@
  *    remaining digits from there, so later levels skip the row without reading it. A
  *    random f32 row then costs two reads of the input for the select, not three; with
  *    the compaction's write, a MidK of such rows reads the input three times in all.
+ *    Level gates: each pick sets a word when some row needs the next step (level L's
+ *    gather, level L+1's histogram); those steps are recorded behind their word
+ *    (stvk_gate_begin, conditional rendering), so the GPU skips the levels no row reaches.
  * 3. Ordered compaction in column order (rx_write): the output slot of an element is a
  *    pure function of the counts (strict, ==S_a, ==S_b) of the elements before it:
  *    every strict one (s strictly between the thresholds) plus the ties whose
@@ -67,6 +70,7 @@
 #define RX_ST 2048                       /* sort run in shared memory */
 #define RX_STATE 48                      /* sizeof RowState */
 #define RX_TARGET_GROUPS 1024            /* spread a few rows over about this many groups */
+#define RX_GATE_BYTES (2 * 6 * 4)        /* level gate words: 2 per level (rx_select) */
 
 #define OPT_IDX64 1u
 #define OPT_MID 2u
@@ -75,10 +79,10 @@
 
 /* Mirrors the push-constant block of shaders/rx_common.glsl. */
 typedef struct rx_pc {
-    uint64_t x, st, buf, buf2, out0, out1, flags, flip, xrs;
+    uint64_t x, st, buf, buf2, out0, out1, flags, flip, xrs, gate;
     uint32_t rows, n, k, nchunk, chunk, level, opts, cap, tile, ntiles;
 } rx_pc;
-_Static_assert(sizeof(rx_pc) == 112, "rx_pc must match the shaders' push constants");
+_Static_assert(sizeof(rx_pc) == 120 && sizeof(rx_pc) <= STVK_PUSH_MAX, "rx_pc must match the shaders' push constants");
 
 typedef struct rx_ctx {
     int dev;
@@ -152,27 +156,39 @@ static uint32_t chunks_per_row(uint64_t rows, uint32_t n, uint32_t wg) {
     return c < 1 ? 1 : (uint32_t)c;
 }
 
-/* 1-2: the radix select; leaves every row's RowState F_DONE. */
-static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles) {
+/* 1-2: the radix select; leaves every row's RowState F_DONE. `gate` (RX_GATE_BYTES,
+ * zeroed) holds the level gate words the picks set (rx_radix.glsl after_pick): word 2L+1
+ * for level L's gather + resolve, word 2L+2 for level L+1's histogram + pick. Usually every
+ * row is done after level 0, and the later levels' dispatches (each launching the whole
+ * grid to find no row) are skipped by the GPU. Level 0's histogram + pick run under the
+ * caller's gate (this may run inside a gated region); every later step is gated by its
+ * word alone, which replaces the caller's: a word is set only by kernels that ran, so
+ * under a closed outer gate it stays zero. The caller's gate is put back at the end. */
+static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles, void *gate) {
     rx_pc pc = c->pc;
     pc.out0 = tiles; /* with gather: the two-pass compaction's tile counts, begun here */
+    pc.gate = stvk_addr(gate, 0);
     uint64_t rows = pc.rows;
     uint32_t nchunk = c->nchunk;
     pc.nchunk = nchunk;
     pc.chunk = c->chunk;
+    stvk_gate_state outer = stvk_gate_save();
     st_status s = ST_OK;
     for (int L = 0; L < c->nlev && s == ST_OK; L++) {
         pc.level = (uint32_t)L;
         pc.buf = hist;
         uint32_t spec[2] = {c->wg, nchunk == 1};
-        s = rx_go(c, "hist", true, spec, 2, rows * nchunk, &pc);
+        if (L > 0) s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L) * 4);
+        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 2, rows * nchunk, &pc);
         if (s == ST_OK && nchunk > 1) s = rx_go(c, "pick", true, spec, 1, rows, &pc);
         if (s != ST_OK || L + 1 == c->nlev || pc.cap == 0) continue;
         pc.buf = gk;
         pc.buf2 = gc;
-        s = rx_go(c, "gather", true, spec, 1, rows * nchunk, &pc);
+        s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L + 1) * 4);
+        if (s == ST_OK) s = rx_go(c, "gather", true, spec, 1, rows * nchunk, &pc);
         if (s == ST_OK) s = rx_go(c, "resolve", true, spec, 1, rows, &pc);
     }
+    stvk_gate_restore(outer);
     return s;
 }
 
@@ -310,7 +326,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     }
     c.fused = c.nchunk == 1;
 
-    enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_PK, T_PC, T_PK2, T_PC2, T_N };
+    enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];
     memset(t, 0, sizeof t);
     uint64_t a[T_N] = {0};
@@ -325,8 +341,12 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         s = tmp_alloc(dev, &t[T_TILES], (size_t)rows * c.pc.ntiles * 16, &a[T_TILES]);
         if (s == ST_OK) s = stvk_fill_u32(dev, t[T_TILES].h, 0, t[T_TILES].n, 0);
     }
+    if (s == ST_OK) { /* a fill is never gated: the words start at zero even under a closed gate */
+        s = tmp_alloc(dev, &t[T_GATE], RX_GATE_BYTES, &a[T_GATE]);
+        if (s == ST_OK) s = stvk_fill_u32(dev, t[T_GATE].h, 0, t[T_GATE].n, 0);
+    }
     c.pc.st = a[T_STATE];
-    if (s == ST_OK) s = rx_select(&c, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES]);
+    if (s == ST_OK) s = rx_select(&c, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES], t[T_GATE].h);
 
     uint64_t va = stvk_view_addr(vals), ia = stvk_view_addr(idx);
     if (s == ST_OK && mid) {

@@ -364,11 +364,7 @@ st_status stvk_timer_stop(int dev, double *ms) {
 
 /* The gate (stvk_gate_begin): per thread, so that another thread's ops recorded on the
  * same device in between are never gated by it. */
-static _Thread_local struct {
-    stvk_dev *dev;
-    VkBuffer buf;
-    VkDeviceSize off;
-} t_gate;
+static _Thread_local stvk_gate_state t_gate;
 
 static st_status dispatch_locked(stvk_dev *d, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz,
                                  const void *pc, uint32_t pcsize) {
@@ -429,6 +425,10 @@ void stvk_gate_end(int dev) {
     t_gate.dev = NULL;
     t_gate.buf = VK_NULL_HANDLE;
 }
+
+stvk_gate_state stvk_gate_save(void) { return t_gate; }
+
+void stvk_gate_restore(stvk_gate_state g) { t_gate = g; }
 
 st_status stvk_dispatch(int dev, const stvk_kernel *k, uint32_t gx, uint32_t gy, uint32_t gz, const void *pc,
                         uint32_t pcsize) {

@@ -378,6 +378,69 @@ TEST(row_flags) {
     free(x);
 }
 
+/* Rows of n > the gather cap (16384), odd rows random, even ones with scores that share
+ * their top bits down to bit b (f32: floats in [1, 2) with b low mantissa bits random).
+ * With k = 1 or MidK's k = n - 2 the targets' bucket in such a row is the whole row at
+ * every level above bit b: the row goes on to the level whose digit holds bit b-1 (and is
+ * gathered there; b = 9: the last level's histogram), while random rows are gathered at
+ * level 0. b = 0: the even rows take every b in turn (i64 53, 42, 31, 20, 9; 32-bit 20, 9);
+ * b = 64: every row random. */
+static void *make_deep(st_dtype dt, int64_t rows, int64_t n, int b) {
+    static const int b64[] = {53, 42, 31, 20, 9}, b32[] = {20, 9};
+    void *p = malloc((size_t)(rows * n) * esz(dt));
+    for (int64_t r = 0; r < rows; r++) {
+        int rb = r & 1 ? 64 : b ? b : dt == ST_I64 ? b64[r / 2 % 5] : b32[r / 2 % 2];
+        for (int64_t c = 0; c < n; c++) {
+            size_t i = (size_t)(r * n + c);
+            uint64_t v = rnd() & (rb == 64 ? ~0ull : (1ull << rb) - 1);
+            if (dt == ST_I64) {
+                ((int64_t *)p)[i] = (int64_t)v;
+            } else if (dt == ST_I32) {
+                ((int32_t *)p)[i] = (int32_t)(uint32_t)v;
+            } else {
+                float f = (float)(gauss() * 100);
+                uint32_t u = 0x3F800000u | (uint32_t)v;
+                if (rb != 64) memcpy(&f, &u, 4);
+                ((float *)p)[i] = f;
+            }
+        }
+    }
+    return p;
+}
+
+static void deep_case(st_dtype dt, int64_t rows, int b, bool u2) {
+    const int64_t n = 17000;
+    void *x = make_deep(dt, rows, n, b);
+    for (int m = 0; m < 3; m++) {
+        rcase c = {.dt = dt, .idt = rows > 64 ? ST_I64 : ST_I32, .mode = (st_rank_mode)m, .rows = rows, .n = n,
+                   .k = m == ST_RANK_MID ? n - 2 : 1, .p = prm(rows > 64 ? 256 : 128, 4096, u2)};
+        run_case(&c, x);
+    }
+    free(x);
+}
+
+TEST(level_gates) {
+    if (!vk_ready()) return;
+    /* Each radix step after level 0 (level L's gather + resolve, level L+1's histogram) is
+     * recorded behind a gate word that only a row needing it sets (rx_radix.glsl
+     * after_pick); a step skipped wrongly leaves such rows' thresholds unfinished. Rows
+     * that need later levels share the call with rows done at level 0. One depth b a call
+     * too (64: every row random, gathered at level 0): a row whose gather were skipped
+     * would still finish by the next level's histogram if a deeper row opened that. Few
+     * rows (several workgroups a row, rx_pick) and 512 (one a row, fused pick; f32:
+     * level 0 from the sampled window). */
+    for (int b = 0; b <= 64; b = b ? b + 11 : 9) { /* 0 (all), 9, 20, 31, 42, 53, 64 (all random) */
+        for (int u2 = 0; u2 < 2; u2++) {
+            deep_case(ST_I64, 10, b, u2);
+            if (b <= 20 || b == 64) deep_case(ST_F32, 10, b, u2);
+            if (b <= 20 || b == 64) deep_case(ST_I32, 10, b, u2);
+        }
+    }
+    deep_case(ST_F32, 512, 20, true);
+    deep_case(ST_F32, 512, 9, true);
+    deep_case(ST_I64, 512, 0, true);
+}
+
 /* ---------------------------------------------------------------- no dead knobs */
 
 typedef struct trace_rec {

@@ -38,6 +38,7 @@ layout(push_constant) uniform PC {
     uint64_t flags; // u32 per row: 0 = leave the row alone; address 0 = every row
     uint64_t flip;  // XOR turning the ascending key into the score
     uint64_t xrs;   // row stride of x in elements
+    uint64_t gate;  // select: u32 level gate words (rx_radix.glsl after_pick); 0: none
     uint rows;
     uint n;         // columns
     uint k;

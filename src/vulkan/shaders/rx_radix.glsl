@@ -126,7 +126,11 @@ void pick(uint L) {
     barrier();
 }
 
-// Thread 0, after pick at level L: flags for what comes next.
+// Thread 0, after pick at level L: flags for what comes next, and the level gate word
+// of that next step (pc.gate, zeroed before the select; vk_rankk_exact.c rx_select
+// records the step behind it): word 2L+1 "some row gathers at level L" (rx_gather,
+// rx_resolve), word 2L+2 "some row needs level L+1's histogram". Every writer stores 1.
+// This is the only place a row leaves a level not done (rx_resolve always finishes).
 void after_pick(uint L) {
     if (L + 1u >= NLEV || geo_bits(s_wsh, L + 1u) == 0u) {
         s_flags = F_DONE;
@@ -136,8 +140,10 @@ void after_pick(uint L) {
     if (first_slot() == 1u) need = s_cnt[1];
     else if (s_pre[0] == s_pre[1]) need = s_cnt[0];
     else need = s_cnt[0] + s_cnt[1];
-    if (need <= pc.cap) {
+    bool gather = need <= pc.cap;
+    if (gather) {
         s_flags = F_GATHER;
         s_gcount = 0u;
     }
+    if (pc.gate != 0ul) U32Buf(pc.gate).v[2u * L + (gather ? 1u : 2u)] = 1u;
 }
