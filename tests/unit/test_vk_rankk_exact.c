@@ -12,7 +12,13 @@
 static st_device g_vk;
 
 static bool vk_ready(void) {
-    return tl_have_device(ST_BACKEND_VULKAN) && st_device_parse("vulkan", &g_vk) == ST_OK;
+    if (!tl_have_device(ST_BACKEND_VULKAN) || st_device_parse("vulkan", &g_vk) != ST_OK) return false;
+    static bool said;
+    const stvk_caps *caps = stvk_caps_of(g_vk.index);
+    if (!said && caps) /* the tiles and packed counts follow it: the log says which one ran */
+        printf("  vulkan subgroup size %u\n", caps->subgroup_size);
+    said = true;
+    return true;
 }
 
 /* ---------------------------------------------------------------- oracle */
