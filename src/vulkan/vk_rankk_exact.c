@@ -309,6 +309,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         c.nsg = c.wg / ss;
         c.seg = c.ksz == 4;
         if (c.seg) tile = tile / c.nsg > (n + 8191) / 8192 ? tile / c.nsg : (n + 8191) / 8192;
+        if (tile > n) tile = n; /* one tile a row; the power of two below stays < 2^32 */
         if (tile < 4 * (int64_t)smax) tile = 4 * (int64_t)smax;
         int64_t t2 = 1;
         while (t2 < tile) t2 *= 2;
