@@ -158,6 +158,17 @@ typedef struct stvk_gate_state {
 } stvk_gate_state;
 stvk_gate_state stvk_gate_save(void);
 void stvk_gate_restore(stvk_gate_state g);
+/* Powers of two (1 .. 2^30) at most / at least v. */
+static inline uint32_t stvk_pow2_floor(uint64_t v) {
+    uint32_t r = 1;
+    while ((uint64_t)r * 2 <= v && r < (1u << 30)) r *= 2;
+    return r;
+}
+static inline uint32_t stvk_pow2_ceil(uint64_t v) {
+    uint32_t r = 1;
+    while (r < v && r < (1u << 30)) r *= 2;
+    return r;
+}
 /* Groups needed for n items at `per_group` items each, capped at `cap` (the shader then
  * loops: grid-stride). */
 static inline uint64_t stvk_groups_for(uint64_t n, uint64_t per_group, uint64_t cap) {

@@ -41,7 +41,7 @@
  *    row was flagged; elsewhere they run and an unflagged row costs a u32 read.
  *
  * Parameters (every field changes what is dispatched): wg = workgroup size (spec 0;
- * capped at pow2ceil(n/4), at least 32, since a row of n columns keeps n/4 lanes busy);
+ * capped at stvk_pow2_ceil(n/4), at least 32, since a row of n columns keeps n/4 lanes busy);
  * kl = candidates per lane: CAP = kl * wg rounded down to a power of two, clamped to
  * [kk + 4 wg (rounded up), min(16 wg, (shared memory - sample) / 8)] (spec 1); spec 2 = elements per
  * thread in flight (RK_V); ch and u2 as above (dispatch shapes); est (sample size spec 4
@@ -95,16 +95,6 @@ typedef struct rk_ctx {
     uint32_t rs, n, rows;
 } rk_ctx;
 
-static uint32_t pow2floor(uint64_t v) {
-    uint32_t r = 1;
-    while ((uint64_t)r * 2 <= v && r < (1u << 30)) r *= 2;
-    return r;
-}
-static uint32_t pow2ceil(uint64_t v) {
-    uint32_t r = 1;
-    while (r < v && r < (1u << 30)) r *= 2;
-    return r;
-}
 
 /* Candidate buffer size for keeping kk; false when the buffer
  * cannot hold kk + 4 wg (the slow path appends one sub-step after a cut) in the
@@ -117,15 +107,15 @@ static bool rk_cap(const rk_ctx *c, uint32_t kk, uint32_t *cap) {
     if (need > c->smem_cap) return false;
     uint64_t want = (uint64_t)c->kl * c->wg, occ = 16ull * c->wg;
     if (want > occ) want = occ;
-    uint32_t cp = pow2floor(want < c->smem_cap ? want : c->smem_cap);
-    if (cp < need) cp = pow2ceil(need);
+    uint32_t cp = stvk_pow2_floor(want < c->smem_cap ? want : c->smem_cap);
+    if (cp < need) cp = stvk_pow2_ceil(need);
     *cap = cp;
     return true;
 }
 
 /* Sample size for segments of m columns (0 = no sample). */
 static uint32_t rk_samp(uint32_t m, uint32_t cap) {
-    uint32_t s = pow2floor(m / 16 ? m / 16 : 1);
+    uint32_t s = stvk_pow2_floor(m / 16 ? m / 16 : 1);
     if (s > RK_SAMPLE) s = RK_SAMPLE;
     if (s > cap) s = cap;
     return s >= 64 ? s : 0;
@@ -339,7 +329,7 @@ static st_status rankk_rows(int dev, st_rank_mode mode, const st_kview *vals, co
                     .sgsize = caps->subgroup_size,
                     .wg = p->wg < 1 ? 1 : (uint32_t)p->wg > wmax ? wmax : (uint32_t)p->wg,
                     .kl = p->kl < 1 ? 1 : (uint32_t)p->kl,
-                    .smem_cap = pow2floor((caps->shared_mem - 64 - 4 * RK_SAMPLE) / 8),
+                    .smem_cap = stvk_pow2_floor((caps->shared_mem - 64 - 4 * RK_SAMPLE) / 8),
                     .mode = (idx->dtype == ST_I64 ? RK_IDX64 : 0) | (mode == ST_RANK_BOTTOM ? RK_BOTTOM : 0),
                     .x = stvk_view_addr(xr),
                     .rs = (uint32_t)xr->strides[0],
@@ -350,7 +340,7 @@ static st_status rankk_rows(int dev, st_rank_mode mode, const st_kview *vals, co
         const char *ev = st_env("ST_VULKAN_RANKK_V"); /* benchmarks: 4, 8 or 16 */
         if (ev && (!strcmp(ev, "4") || !strcmp(ev, "8") || !strcmp(ev, "16"))) c.v = (uint32_t)atoi(ev);
         /* a row of n columns keeps at most n/4 lanes busy (vec4): no larger groups */
-        uint32_t lanes = pow2ceil((c.n + 3) / 4), floor_wg = caps->subgroup_size > 32 ? caps->subgroup_size : 32;
+        uint32_t lanes = stvk_pow2_ceil((c.n + 3) / 4), floor_wg = caps->subgroup_size > 32 ? caps->subgroup_size : 32;
         if (lanes < floor_wg) lanes = floor_wg;
         st_status s = ST_E_UNSUPPORTED;
         if (p->algo == ST_RANKK_ALGO_SUBGROUP) s = rk_sgsel(&c, caps, vals, idx, (uint32_t)k, p->wg);

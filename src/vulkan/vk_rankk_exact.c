@@ -124,12 +124,6 @@ static bool row_stride(const st_kview *x, int64_t *rs) {
     return *rs >= 0;
 }
 
-static uint32_t pow2_floor(uint32_t v) {
-    uint32_t p = 1;
-    while (p * 2 <= v) p *= 2;
-    return p;
-}
-
 /* The workgroup size: p->wg as a power of two within the device's limit, and whether the
  * subgroup variants can run with it. */
 static uint32_t pick_wg(const stvk_caps *caps, int wg, bool *sg) {
@@ -137,7 +131,7 @@ static uint32_t pick_wg(const stvk_caps *caps, int wg, bool *sg) {
     uint32_t mx = stvk_max_wg(caps);
     if (w > mx) w = mx;
     if (w > 1024) w = 1024;
-    w = pow2_floor(w);
+    w = stvk_pow2_floor(w);
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_VOTE_BIT |
                           VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
     uint32_t ss = caps->subgroup_size;
@@ -308,12 +302,13 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         uint32_t ss = caps->subgroup_size, smax = caps->max_subgroup_size > ss ? caps->max_subgroup_size : ss;
         c.nsg = c.wg / ss;
         c.seg = c.ksz == 4;
-        if (c.seg) tile = tile / c.nsg > (n + 8191) / 8192 ? tile / c.nsg : (n + 8191) / 8192;
-        if (tile > n) tile = n; /* one tile a row; the power of two below stays < 2^32 */
+        if (c.seg) {
+            int64_t per_sg = tile / c.nsg, least = (n + 8191) / 8192;
+            tile = per_sg > least ? per_sg : least;
+        }
+        if (tile > n) tile = n; /* one tile a row */
         if (tile < 4 * (int64_t)smax) tile = 4 * (int64_t)smax;
-        int64_t t2 = 1;
-        while (t2 < tile) t2 *= 2;
-        c.pc.tile = (uint32_t)t2;
+        c.pc.tile = stvk_pow2_ceil((uint64_t)tile);
     } else {
         c.pc.tile = (uint32_t)(tile < n ? tile : n);
     }

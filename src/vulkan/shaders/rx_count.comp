@@ -10,40 +10,33 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint PERROW = 0u;
 #include "rx_scan.glsl"
 
-// The counts of tile c of `row` to pc.buf.
-void count_tile(uint row, uint c, Thr th) {
-    TBuf xb = row_x(row);
-    uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
+// This thread's counts of columns i, i + stride, ... < c1 of the row at xb (8 loads in
+// flight).
+uvec3 count_strided(TBuf xb, uint i, uint c1, uint stride, Thr th) {
     uvec3 cnt = uvec3(0u);
-    const uint WG = gl_WorkGroupSize.x;
-    uint i = c0 + gl_LocalInvocationID.x;
-    for (; i + 7u * WG < c1; i += 8u * WG) { // 8 loads in flight per thread
+    for (; i + 7u * stride < c1; i += 8u * stride) {
         T v[8];
-        [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * WG];
+        [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * stride];
         [[unroll]] for (uint q = 0u; q < 8u; q++) cnt += classify(th, score_of(v[q]));
     }
-    for (; i < c1; i += WG) cnt += classify(th, score_of(xb.v[i]));
+    for (; i < c1; i += stride) cnt += classify(th, score_of(xb.v[i]));
+    return cnt;
+}
+
+// The counts of tile c of `row` to pc.buf.
+void count_tile(uint row, uint c, Thr th) {
+    uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
     uvec3 tot;
-    scan_u3(cnt, tot);
+    scan_u3(count_strided(row_x(row), c0 + gl_LocalInvocationID.x, c1, gl_WorkGroupSize.x, th), tot);
     if (gl_LocalInvocationID.x == 0u) U4Buf(pc.buf).v[row * pc.nchunk + c] = uvec4(tot, 0u);
 }
 
 #ifdef RX_SG
 // PERROW: the row's tiles a subgroup each (round-robin), no workgroup barrier.
 void count_row_sg(uint row, Thr th) {
-    TBuf xb = row_x(row);
-    uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
     for (uint c = gl_SubgroupID; c < pc.nchunk; c += gl_NumSubgroups) {
         uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
-        uvec3 cnt = uvec3(0u);
-        uint i = c0 + lane;
-        for (; i + 7u * S < c1; i += 8u * S) { // 8 loads in flight per lane
-            T v[8];
-            [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * S];
-            [[unroll]] for (uint q = 0u; q < 8u; q++) cnt += classify(th, score_of(v[q]));
-        }
-        for (; i < c1; i += S) cnt += classify(th, score_of(xb.v[i]));
-        cnt = subgroupAdd(cnt);
+        uvec3 cnt = subgroupAdd(count_strided(row_x(row), c0 + gl_SubgroupInvocationID, c1, gl_SubgroupSize, th));
         if (subgroupElect()) U4Buf(pc.buf).v[row * pc.nchunk + c] = uvec4(cnt, 0u);
     }
 }
