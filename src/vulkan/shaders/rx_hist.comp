@@ -111,8 +111,7 @@ void stream(uint row, uint c0, uint c1, uint L) {
 // The sampled filter's pass over the row (32-bit, the workgroup owns it: c0 = 0): the
 // window histogram as stream() makes it, plus the appends of the bracketed elements and
 // the strict counts per tile (in g_tc when counting). Bins of an element: f = 1 in a
-// bracket (gathered), 2 strict, 0 neither. (TopK/BottomK count tiles only below 64 rows,
-// which are chunked, so today only MidK's strict zone reaches count_strict.)
+// bracket (gathered), 2 strict, 0 neither.
 uint sf_class(uint b, bool up, uint alo, uint ahi, uint blo, uint bhi, bool mid) {
     bool in_w = b != 0xFFFFFFFFu;
     if (in_w && ((b >= blo && b <= bhi) || (mid && b >= alo && b <= ahi))) return 1u;
