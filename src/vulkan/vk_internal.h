@@ -193,14 +193,6 @@ void stvk_trace(int dev, stvk_trace_fn fn, void *ud);
  * counter, so that tests can tell an estimate that holds from a redo that saved it. */
 void stvk_rankk_count_flags(bool on);
 uint64_t stvk_rankk_flagged_rows(void);
-/* Tests only: while on, every exact rank-K call (stvk_rankk_exact) reads its level gate
- * words back (waiting for the device); stvk_rankk_exact_gates gives the last call's
- * (false: none since turned on). Word 2L+1: some row resolved at level L; word 2L+2: some
- * row needed level L+1's histogram; word 12+L: some row needed rx_gather at level L (a
- * row rx_hist's sampled filter gathered does not). */
-#define STVK_RX_GATE_WORDS 18
-void stvk_rankk_exact_probe(bool on);
-bool stvk_rankk_exact_gates(uint32_t out[STVK_RX_GATE_WORDS]);
 
 /* ---------------------------------------------------------------- kernel views */
 /* Shape/stride description uploaded for strided kernels (shaders/common.glsl mirrors

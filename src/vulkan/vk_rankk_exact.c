@@ -24,17 +24,9 @@
  *    remaining digits from there, so later levels skip the row without reading it. A
  *    random f32 row then costs two reads of the input for the select, not three; with
  *    the compaction's write, a MidK of such rows reads the input three times in all.
- *    Sampled filter (subgroup variants, window level 0, 32-bit scores): the same sample
- *    brackets each target's score (+-4 sigma of its sample rank), and rx_hist's pass
- *    itself appends every element of the bracket bins to the gather buffer and counts,
- *    per compaction tile, the ones between the brackets. A row whose picked target
- *    buckets lie in their brackets and whose appends fit the cap needs no rx_gather
- *    (F_PRE): a MidK of random f32 rows then reads the input twice in all. Any other
- *    row goes on as without the filter (ST_VULKAN_RANKK_NOSF turns it off).
  *    Level gates: each pick sets a word when some row needs the next step (level L's
- *    gather, level L's resolve, level L+1's histogram); those steps are recorded behind
- *    their word (stvk_gate_begin, conditional rendering), so the GPU skips the levels
- *    no row reaches, and rx_gather when the filter took every row.
+ *    gather, level L+1's histogram); those steps are recorded behind their word
+ *    (stvk_gate_begin, conditional rendering), so the GPU skips the levels no row reaches.
  * 3. Ordered compaction in column order (rx_write): the output slot of an element is a
  *    pure function of the counts (strict, ==S_a, ==S_b) of the elements before it:
  *    every strict one (s strictly between the thresholds) plus the ties whose
@@ -72,24 +64,18 @@
  */
 #include "vk_fns.h"
 
-#include <stdatomic.h>
-#include <string.h>
-
 #define RX_BINS 2048
 #define RX_CAP 16384                     /* gathered elements a row may hold */
 #define RX_GATHER_MAX ((size_t)256 << 20) /* bytes for all rows' gather buffers */
 #define RX_ST 2048                       /* sort run in shared memory */
 #define RX_STATE 48                      /* sizeof RowState */
 #define RX_TARGET_GROUPS 1024            /* spread a few rows over about this many groups */
-#define RX_GATE_GATHER0 12               /* rx_gather's gate word at level L: 12 + L */
-#define RX_GATE_BYTES (3 * 6 * 4)        /* level gate words: 3 per level (rx_select) */
-_Static_assert(RX_GATE_BYTES == STVK_RX_GATE_WORDS * 4, "vk_internal.h names the gate words");
+#define RX_GATE_BYTES (2 * 6 * 4)        /* level gate words: 2 per level (rx_select) */
 
 #define OPT_IDX64 1u
 #define OPT_MID 2u
 #define OPT_PAIRS 4u
 #define OPT_FINAL 8u
-#define OPT_NOSF 16u /* rx_hist without its sampled filter (ST_VULKAN_RANKK_NOSF) */
 
 /* Mirrors the push-constant block of shaders/rx_common.glsl. */
 typedef struct rx_pc {
@@ -166,8 +152,7 @@ static uint32_t chunks_per_row(uint64_t rows, uint32_t n, uint32_t wg) {
 
 /* 1-2: the radix select; leaves every row's RowState F_DONE. `gate` (RX_GATE_BYTES,
  * zeroed) holds the level gate words the picks set (rx_radix.glsl after_pick): word 2L+1
- * for level L's resolve, RX_GATE_GATHER0 + L for its gather (closed when rx_hist's sampled
- * filter gathered every such row), word 2L+2 for level L+1's histogram + pick. Usually every
+ * for level L's gather + resolve, word 2L+2 for level L+1's histogram + pick. Usually every
  * row is done after level 0, and the later levels' dispatches (each launching the whole
  * grid to find no row) are skipped by the GPU. Level 0's histogram + pick run under the
  * caller's gate (this may run inside a gated region); every later step is gated by its
@@ -185,8 +170,7 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
     st_status s = ST_OK;
     for (int L = 0; L < c->nlev && s == ST_OK; L++) {
         pc.level = (uint32_t)L;
-        pc.buf = nchunk == 1 ? gk : hist; /* fused: rx_hist's sampled filter gathers at level 0 */
-        pc.buf2 = gc;
+        pc.buf = hist;
         uint32_t spec[2] = {c->wg, nchunk == 1};
         if (L > 0) s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L) * 4);
         if (s == ST_OK) s = rx_go(c, "hist", true, spec, 2, rows * nchunk, &pc);
@@ -194,9 +178,8 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
         if (s != ST_OK || L + 1 == c->nlev || pc.cap == 0) continue;
         pc.buf = gk;
         pc.buf2 = gc;
-        s = stvk_gate_begin(c->dev, gate, (size_t)(RX_GATE_GATHER0 + L) * 4);
+        s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L + 1) * 4);
         if (s == ST_OK) s = rx_go(c, "gather", true, spec, 1, rows * nchunk, &pc);
-        if (s == ST_OK) s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L + 1) * 4);
         if (s == ST_OK) s = rx_go(c, "resolve", true, spec, 1, rows, &pc);
     }
     stvk_gate_restore(outer);
@@ -270,19 +253,6 @@ typedef struct rx_tmp {
     size_t n;
 } rx_tmp;
 
-/* Tests only: the last exact call's level gate words (stvk_rankk_exact_gates). */
-static atomic_bool g_probe;
-static uint32_t g_gates[RX_GATE_BYTES / 4];
-static bool g_gates_ok;
-void stvk_rankk_exact_probe(bool on) {
-    atomic_store(&g_probe, on);
-    g_gates_ok = false;
-}
-bool stvk_rankk_exact_gates(uint32_t out[STVK_RX_GATE_WORDS]) {
-    if (g_gates_ok) memcpy(out, g_gates, sizeof g_gates);
-    return g_gates_ok;
-}
-
 static st_status tmp_alloc(int dev, rx_tmp *t, size_t n, uint64_t *addr) {
     t->n = n ? n : 16;
     st_status s = stvk_buf_alloc(dev, t->n, &t->h);
@@ -319,8 +289,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     if (cap < 64 && cap < n) cap = 0;
     c.pc = (rx_pc){.x = stvk_view_addr(x), .flags = row_flags, .flip = top ? 0 : ~(uint64_t)0, .xrs = (uint64_t)rs,
                    .rows = (uint32_t)rows, .n = (uint32_t)n, .k = (uint32_t)k, .cap = cap,
-                   .opts = (idx->dtype == ST_I64 ? OPT_IDX64 : 0) | (mid ? OPT_MID : 0) |
-                           (st_env_on("ST_VULKAN_RANKK_NOSF") ? OPT_NOSF : 0)};
+                   .opts = (idx->dtype == ST_I64 ? OPT_IDX64 : 0) | (mid ? OPT_MID : 0)};
     if (dc != STVK_DT_I64) c.pc.flip &= 0xFFFFFFFFu;
     /* compaction shape: MidK from the heuristics; TopK/BottomK two-pass for few rows */
     bool u2 = mid ? (p ? p->u2 : true) : rows < 64;
@@ -387,10 +356,6 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         if (s == ST_OK && merge) s = tmp_alloc(dev, &t[T_PC2], np * 4, &a[T_PC2]);
         if (s == ST_OK) s = rx_compact(&c, u2, a[T_TILES], a[T_PK], a[T_PC], OPT_PAIRS);
         if (s == ST_OK) s = rx_sort_pairs(&c, va, ia, a[T_PK], a[T_PC], a[T_PK2], a[T_PC2]);
-    }
-    if (s == ST_OK && atomic_load(&g_probe)) { /* tests: which steps some row opened */
-        s = stvk_read(dev, t[T_GATE].h, 0, g_gates, RX_GATE_BYTES);
-        g_gates_ok = s == ST_OK;
     }
     for (int i = 0; i < T_N; i++)
         if (t[i].h) stvk_buf_free(dev, t[i].h, t[i].n);

@@ -236,20 +236,6 @@ static void sweep(st_dtype dt, st_dtype idt, int64_t rows, int64_t n, int kind, 
     free(x);
 }
 
-/* rx_hist.comp's level-0 sample of a row of n columns: nsamp(n) scores, WBLK = 512 blocks
- * of nsamp / 512 contiguous columns, one block at a hashed offset in each n / 512 stride.
- * Tests that mislead the window or the sampled filter put chosen values there. */
-static uint32_t nsamp(uint32_t n) {
-    uint32_t m = n / 16 ? n / 16 : 1, p = 1;
-    while (p * 2 <= m) p *= 2;
-    return p < 512 ? 512 : p > 4096 ? 4096 : p;
-}
-static uint32_t sample_pos(uint32_t n, uint32_t i) {
-    uint32_t bl = nsamp(n) / 512, step = n / 512, j = i / bl;
-    uint32_t off = ((uint32_t)(j * 2654435761u) >> 7) % (step - bl + 1);
-    return j * step + (off & ~(bl - 1)) + (i & (bl - 1));
-}
-
 /* ---------------------------------------------------------------- tests */
 
 TEST(small_rows_every_k) {
@@ -331,8 +317,10 @@ TEST(window_level_zero) {
     }
     for (int side = 0; side < 2; side++) {
         float *x = make(ST_F32, rows, n, D_UNIF);
+        uint32_t step = (uint32_t)(n / 512); /* rx_hist.comp's WSAMP = 512 samples */
         for (int64_t r = 0; r < rows; r++)
-            for (uint32_t i = 0; i < nsamp((uint32_t)n); i++) x[r * n + sample_pos((uint32_t)n, i)] = side ? 1e30f : -1e30f;
+            for (uint32_t i = 0; i < 512; i++)
+                x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = side ? 1e30f : -1e30f;
         for (int m = 0; m < 3; m++) {
             rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = 5000,
                        .p = prm(256, 4096, true)};
@@ -457,155 +445,6 @@ TEST(level_gates) {
     deep_case(ST_F32, 512, 20, true);
     deep_case(ST_F32, 512, 9, true);
     deep_case(ST_I64, 512, 0, true);
-}
-
-/* The sampled filter (rx_hist.comp, subgroup variants, 32-bit scores, window level 0):
- * the sample brackets each target's score and the histogram pass itself gathers the
- * bracketed elements and counts the ones between, so rx_gather has nothing to do: its
- * gate word (12) stays closed while rx_resolve's (1) opens. Every path must give the
- * oracle's answer: the filter taken, turned off (ST_VULKAN_RANKK_NOSF), and each way a
- * row falls back to rx_gather (a sample shifted just enough that the targets leave their
- * brackets but stay in the window; ties beyond the gather cap; more tiles than the
- * shared tile counts hold). */
-static uint32_t gate_words(const rcase *c, const void *x, uint32_t *w) {
-    memset(w, 0, STVK_RX_GATE_WORDS * sizeof *w);
-    stvk_rankk_exact_probe(true);
-    int f = run_case(c, x);
-    bool ok = stvk_rankk_exact_gates(w);
-    stvk_rankk_exact_probe(false);
-    CHECK_MSG(ok, "no gate words read back");
-    return (uint32_t)f;
-}
-
-/* Rows of the distinct values 0 .. n-1 (as f32) in random columns, except that the
- * sample holds values whose ranks are shifted by `shift` sample ranks (sample rank m has
- * true rank (m + shift) * n / nsamp, the last ones squeezed in at the bottom). */
-static float *make_shifted(int64_t rows, uint32_t n, uint32_t shift) {
-    float *x = malloc(sizeof(float) * (size_t)rows * n);
-    uint32_t ns = nsamp(n), q = n / ns, *rank = malloc(sizeof(uint32_t) * n);
-    bool *used = malloc(n), *is_s = malloc(n);
-    for (int64_t r = 0; r < rows; r++) {
-        memset(used, 0, n);
-        memset(is_s, 0, n);
-        uint32_t tail = shift + 16, top = (ns - tail + shift) * q;
-        for (uint32_t m = 0; m < ns; m++) {
-            uint32_t rk = m < ns - tail ? (m + shift) * q : top + 1 + (m - (ns - tail)) * ((n - top - 1) / tail);
-            uint32_t pos = sample_pos(n, m);
-            rank[pos] = rk;
-            used[rk] = true;
-            is_s[pos] = true;
-        }
-        uint32_t nf = 0;
-        for (uint32_t v = 0; v < n; v++)
-            if (!used[v]) rank[nf++] = v | 0x80000000u; /* the free ranks, then shuffled into the free columns */
-        for (uint32_t i = nf; i > 1; i--) {
-            uint32_t j = (uint32_t)(rnd() % i), t = rank[i - 1];
-            rank[i - 1] = rank[j];
-            rank[j] = t;
-        }
-        /* rank[] now: free ranks in [0, nf); sample columns keep theirs via a second pass */
-        uint32_t fi = 0;
-        for (uint32_t pos = 0; pos < n; pos++) {
-            uint32_t rk;
-            if (is_s[pos]) {
-                uint32_t m = 0; /* the sample index of this column: found by scanning (test sizes) */
-                while (sample_pos(n, m) != pos) m++;
-                rk = m < ns - tail ? (m + shift) * q : top + 1 + (m - (ns - tail)) * ((n - top - 1) / tail);
-            } else {
-                rk = rank[fi++] & 0x7FFFFFFFu;
-            }
-            x[r * n + pos] = (float)(n - 1 - rk);
-        }
-    }
-    free(rank);
-    free(used);
-    free(is_s);
-    return x;
-}
-
-TEST(sampled_filter) {
-    if (!vk_ready()) return;
-    const stvk_caps *caps = stvk_caps_of(g_vk.index);
-    const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_VOTE_BIT |
-                          VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
-    const char *shared = getenv("ST_VULKAN_RANKK_SHARED");
-    bool sg = caps && caps->subgroup_size >= 4 && (caps->subgroup_ops & need) == need && caps->full_subgroups &&
-              !(shared && *shared && strcmp(shared, "0") != 0); /* the filter's variants (vk_rankk_exact.c) */
-    printf("  sampled filter %s\n", sg ? "on (subgroup variants)" : "off (shared-memory variants)");
-    const int64_t rows = 512;
-    const uint32_t n = 16384;
-    uint32_t w[STVK_RX_GATE_WORDS];
-    struct {
-        st_dtype dt;
-        int kind;
-        st_rank_mode mode;
-        int64_t k;
-        st_rankk_params p;
-    } cs[] = {
-        {ST_F32, D_RANDN, ST_RANK_MID, 8192, prm(256, 4096, true)},
-        {ST_F32, D_UNIF, ST_RANK_MID, 3000, prm(128, 512, true)},
-        {ST_F32, D_RANDN, ST_RANK_MID, 8192, prm(256, 4096, false)},
-        {ST_F32, D_RANDN, ST_RANK_TOP, 1000, prm(256, 1024, true)},
-        {ST_F32, D_UNIF, ST_RANK_BOTTOM, 5000, prm(256, 4096, false)},
-        {ST_I32, -1, ST_RANK_MID, 8192, prm(256, 2048, true)}, /* -1: random 32-bit ints */
-    };
-    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
-        void *x = cs[i].kind < 0 ? make_deep(cs[i].dt, rows, n, 64) : make(cs[i].dt, rows, n, cs[i].kind);
-        rcase c = {.dt = cs[i].dt, .idt = ST_I32, .mode = cs[i].mode, .rows = rows, .n = n, .k = cs[i].k, .p = cs[i].p};
-        for (int off = 0; off < 2; off++) {
-            if (off) setenv("ST_VULKAN_RANKK_NOSF", "1", 1);
-            gate_words(&c, x, w);
-            if (off) unsetenv("ST_VULKAN_RANKK_NOSF");
-            CHECK_MSG(w[1] == 1, "case %zu nosf=%d: no row resolved at level 0", i, off);
-            if (sg)
-                CHECK_MSG(w[12] == (uint32_t)off, "case %zu nosf=%d: rx_gather's gate is %u", i, off, w[12]);
-        }
-        free(x);
-    }
-    /* the fallbacks: rx_gather runs (gate 12 open) and the answer stays exact */
-    float *xs = make_shifted(rows, n, 68); /* brackets +-57 sample ranks here, the window +-80 */
-    for (int m = 0; m < 3; m++) {
-        rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)m, .rows = rows, .n = n,
-                   .k = m == ST_RANK_MID ? 8192 : 4096, .p = prm(256, 4096, m != ST_RANK_TOP)};
-        gate_words(&c, xs, w);
-        CHECK_MSG(w[1] == 1 && w[12] == 1, "shifted sample, mode %d: gates %u %u", m, w[1], w[12]);
-    }
-    free(xs);
-    void *xt = make(ST_F32, rows, n, D_TIES); /* a bracket of ~5000 equal values a row */
-    for (int m = 0; m < 3; m++) {
-        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = 8000,
-                   .p = prm(256, 4096, true)};
-        run_case(&c, xt);
-    }
-    free(xt);
-    void *xr = make(ST_F32, rows, n, D_RANDN);
-    if (sg) { /* the most tiles a row gets (16 columns asked): over 512 on a device whose tiles
-               * can be that small, and the filter (counting in shared memory) stays off */
-        const int64_t n2 = 32768;
-        void *x2 = make(ST_F32, rows, n2, D_RANDN);
-        uint32_t ss = caps->subgroup_size, smax = caps->max_subgroup_size > ss ? caps->max_subgroup_size : ss;
-        int64_t t = (n2 + 8191) / 8192; /* vk_rankk_exact.c: a subgroup's share, >= n / 8192, >= 4 * smax */
-        if (t < 4 * (int64_t)smax) t = 4 * (int64_t)smax;
-        int64_t tp = 1;
-        while (tp < t) tp *= 2;
-        uint32_t ntiles = (uint32_t)((n2 + tp - 1) / tp);
-        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n2, .k = 8192,
-                   .p = prm(256, 16, true)};
-        gate_words(&c, x2, w);
-        printf("  %u tiles a row\n", ntiles);
-        CHECK_MSG(w[12] == (ntiles > 512), "%u tiles a row: rx_gather's gate is %u", ntiles, w[12]);
-        free(x2);
-    }
-    { /* half the rows shifted, half random: both ways in one call */
-        float *mix = make_shifted(rows, n, 68);
-        for (int64_t r = 0; r < rows; r += 2) memcpy(mix + r * n, (float *)xr + r * n, sizeof(float) * n);
-        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = 8192,
-                   .p = prm(256, 4096, true)};
-        gate_words(&c, mix, w);
-        CHECK_MSG(w[12] == 1, "mixed rows: rx_gather's gate is %u", w[12]);
-        free(mix);
-    }
-    free(xr);
 }
 
 /* ---------------------------------------------------------------- no dead knobs */

@@ -59,9 +59,6 @@ layout(push_constant) uniform PC {
 #define F_DONE 1u    // every digit known: pre = exact score, rank = occurrence index
 #define F_GATHER 2u  // the buckets were small enough: gathered, resolved from the buffer
 #define F_COUNTED 4u // the tile counts of the two-pass compaction are complete (gather + resolve)
-#define F_PRE 8u     // with F_GATHER: gathered (and strict-counted) by rx_hist's sampled filter
-#define OPT_NOSF 16u // no sampled filter in rx_hist (tests, timing)
-#define GATE_GATHER0 12u // level gate word of rx_gather at level L: GATE_GATHER0 + L
 
 struct RowState {
     uint64_t pre[2];

@@ -17,15 +17,44 @@ layout(local_size_x_id = 0) in;
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_vote : require
 #endif
-#include "rx_tiles.glsl"
 
 shared KT g_pre[2];
 shared uint g_on, g_sum, g_wsh;
+shared uint g_cnt; // one workgroup per row (nchunk == 1): the row's count, kept here
 
 // Prefix sq lies strictly between the two target buckets (MidK) or above the one: the
 // element is selected whatever the later digits say.
 bool strictly_in(KT sq, KT p0, KT p1, bool mid) { return mid ? (sq < p0 && sq > p1) : sq > p1; }
 
+#ifdef RX_SG
+const uint GT_MAX = 512u; // rows of at most this many tiles count in shared memory first
+shared uint g_tc[GT_MAX];
+
+// Adds this lane's strict count st (of columns in tile ti) to the tile counts: a subgroup's
+// columns span at most two tiles (tf and tf + 1), one subgroup sum carries both, 16 bits
+// each (a piece holds at most 4 * S of them).
+void count_strict(uint row, uint ti, uint st, bool local) {
+    uint tf = subgroupBroadcastFirst(ti);
+    uint v = subgroupAdd(ti == tf ? st : st << 16u);
+    if (!subgroupElect()) return;
+    for (uint h = 0u; h < 2u; h++) {
+        uint n = h == 0u ? v & 0xFFFFu : v >> 16u;
+        if (n == 0u) continue;
+        if (local)
+            atomicAdd(g_tc[tf + h], n);
+        else
+            atomicAdd(U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + tf + h) * 16ul).v[0], n);
+    }
+}
+
+// The first of this lane's np slots in the row's gather buffer: one subgroup scan and one
+// atomic (on the shared counter when the workgroup owns the row).
+uint take_slots(uint np, bool own, uint row) {
+    uint off = subgroupExclusiveAdd(np), tot = subgroupAdd(np), base = 0u;
+    if (subgroupElect()) base = own ? atomicAdd(g_cnt, tot) : atomicAdd(States(pc.st).r[row].gcount, tot);
+    return subgroupBroadcastFirst(base) + off;
+}
+#endif
 
 void main() {
     uint g = group_linear();
@@ -35,7 +64,7 @@ void main() {
     States S = States(pc.st);
     uint t = gl_LocalInvocationID.x;
     if (t == 0u) {
-        g_on = (S.r[row].flags & (F_GATHER | F_PRE)) == F_GATHER ? 1u : 0u; // F_PRE: rx_hist gathered
+        g_on = S.r[row].flags & F_GATHER;
         g_pre[0] = KT(S.r[row].pre[(pc.opts & OPT_MID) != 0u ? 0u : 1u]);
         g_pre[1] = KT(S.r[row].pre[1]);
         g_wsh = S.r[row].wsh;

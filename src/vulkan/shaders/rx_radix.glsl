@@ -126,14 +126,12 @@ void pick(uint L) {
     barrier();
 }
 
-// Thread 0, after pick at level L: flags for what comes next, and the level gate words
+// Thread 0, after pick at level L: flags for what comes next, and the level gate word
 // of that next step (pc.gate, zeroed before the select; vk_rankk_exact.c rx_select
-// records the step behind it): word 2L+1 "some row resolves at level L" (rx_resolve),
-// GATE_GATHER0 + L "some row gathers at level L" (rx_gather; not for a row whose
-// elements rx_hist's sampled filter gathered already: pre), word 2L+2 "some row needs
-// level L+1's histogram". Every writer stores 1. This is the only place a row leaves a
-// level not done (rx_resolve always finishes).
-void after_pick(uint L, bool pre) {
+// records the step behind it): word 2L+1 "some row gathers at level L" (rx_gather,
+// rx_resolve), word 2L+2 "some row needs level L+1's histogram". Every writer stores 1.
+// This is the only place a row leaves a level not done (rx_resolve always finishes).
+void after_pick(uint L) {
     if (L + 1u >= NLEV || geo_bits(s_wsh, L + 1u) == 0u) {
         s_flags = F_DONE;
         return;
@@ -147,8 +145,5 @@ void after_pick(uint L, bool pre) {
         s_flags = F_GATHER;
         s_gcount = 0u;
     }
-    if (pc.gate != 0ul) {
-        U32Buf(pc.gate).v[2u * L + (gather ? 1u : 2u)] = 1u;
-        if (gather && !pre) U32Buf(pc.gate).v[GATE_GATHER0 + L] = 1u;
-    }
+    if (pc.gate != 0ul) U32Buf(pc.gate).v[2u * L + (gather ? 1u : 2u)] = 1u;
 }
