@@ -64,8 +64,6 @@
  */
 #include "vk_fns.h"
 
-#include <stdlib.h>
-
 #define RX_BINS 2048
 #define RX_CAP 16384                     /* gathered elements a row may hold */
 #define RX_GATHER_MAX ((size_t)256 << 20) /* bytes for all rows' gather buffers */
@@ -212,12 +210,9 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     uint32_t cspec[2] = {c->wg, perrow};
     st_status s = rx_go(c, "count", true, cspec, 2, perrow ? rows : rows * pc.ntiles, &pc);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
-    if (c->seg) { /* a subgroup a tile at a time: nsg * per tiles a workgroup */
-        const char *ev = st_env("ST_VULKAN_RANKK_WTILES"); /* benchmarks: tiles a subgroup */
-        uint32_t per = ev ? (uint32_t)atoi(ev) : 1;
-        if (per < 1 || per > 64) per = 1;
-        pc.chunk = c->nsg * per;
-        pc.nchunk = (pc.ntiles + pc.chunk - 1) / pc.chunk;
+    if (c->seg) { /* a subgroup a tile: nsg tiles a workgroup */
+        pc.chunk = c->nsg;
+        pc.nchunk = (pc.ntiles + c->nsg - 1) / c->nsg;
     }
     if (s == ST_OK) s = rx_go(c, "write", true, spec, 4, (uint64_t)rows * pc.nchunk, &pc);
     return s;

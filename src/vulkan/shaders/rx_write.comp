@@ -115,9 +115,8 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
 
 // Tile `tile` of `row` by this subgroup, from its starting counts.
 void write_tile(uint row, uint tile, Thr th) {
-    // the tile's first loads go out beside this one (write_step stops once the window is
-    // full): a tile costs one memory latency before its first step, not two
     uvec3 base = U4Buf(pc.buf + (uint64_t(row) * pc.ntiles + tile) * 16ul).v[0].xyz;
+    if (taken_of(th, base) >= pc.k) return; // the whole tile is past the window
     uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
     uint c0 = tile * pc.tile, c1 = min(pc.n, c0 + pc.tile);
     uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
