@@ -63,12 +63,36 @@ void stream(uint row, uint c0, uint c1, uint L) {
     uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(c0) * 4ul;
     if ((ra & 15ul) == 0ul) {
         uint nblk = (c1 - c0) / (16u * WG); // blocks of 16 columns a thread
-        for (uint bk = 0u; bk < nblk; bk++) {
-            uvec4 v[4];
-            [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
-            [[unroll]] for (uint q = 0u; q < 4u; q++)
-                [[unroll]] for (uint l = 0u; l < 4u; l++) add_one(score_bits(v[q][l]), win, pm, p0, p1, two, L, base, sh, above);
-        }
+        if (win) // a short body per element: its bin; one check per block for a subgroup in one bin
+            for (uint bk = 0u; bk < nblk; bk++) {
+                uvec4 v[4];
+                [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
+                uint b[16];
+                bool same = true;
+                [[unroll]] for (uint e = 0u; e < 16u; e++) {
+                    KT sc = score_bits(v[e >> 2u][e & 3u]), d = sc - base;
+                    bool in_w = sc >= base && (d >> sh) < KT(2048u);
+                    b[e] = in_w ? uint(d >> sh) : 0xFFFFFFFFu;
+                    above += (!in_w && sc > base) ? 1u : 0u;
+                    same = same && b[e] == b[0];
+                }
+#ifdef RX_SG
+                if (subgroupAll(same) && subgroupAllEqual(b[0])) { // ties, constant rows
+                    uint lanes = subgroupBallotBitCount(subgroupBallot(true));
+                    if (b[0] != 0xFFFFFFFFu && subgroupElect()) atomicAdd(h[0][b[0]], 16u * lanes);
+                    continue;
+                }
+#endif
+                [[unroll]] for (uint e = 0u; e < 16u; e++)
+                    if (b[e] != 0xFFFFFFFFu) atomicAdd(h[0][b[e]], 1u);
+            }
+        else
+            for (uint bk = 0u; bk < nblk; bk++) {
+                uvec4 v[4];
+                [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
+                [[unroll]] for (uint q = 0u; q < 4u; q++)
+                    [[unroll]] for (uint l = 0u; l < 4u; l++) hist_add(score_bits(v[q][l]), pm, p0, p1, two, L);
+            }
         from = c0 + nblk * 16u * WG;
     }
 #endif

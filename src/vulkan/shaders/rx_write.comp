@@ -42,7 +42,7 @@ uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
         return RawV4(ra + uint64_t(i) * 4ul).v[0];
     }
     uvec4 x = uvec4(0u);
-    for (uint l = 0u; l < 4u; l++) {
+    [[unroll]] for (uint l = 0u; l < 4u; l++) {
         ok[l] = i + l < s1;
         if (ok[l]) x[l] = U32Buf(ra).v[i + l];
     }
@@ -58,8 +58,9 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
     if (pf >= pc.k) return false; // the rest of the tile is past the window
     // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind):
     // one scan for the three counts
-    uint e[4], loc = 0u;
-    for (uint l = 0u; l < 4u; l++) {
+    uvec4 e;
+    uint loc = 0u;
+    [[unroll]] for (uint l = 0u; l < 4u; l++) {
         e[l] = ok[l] ? pack3(classify(th, score_bits(x[l]))) : 0u;
         loc += e[l];
         if (pairs) x[l] = score_bits(x[l]);
@@ -71,7 +72,7 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
         // no ties in the step (subgroup-uniform): the ties taken before it stay as they
         // are, every strict element is selected at pf + the strict ones before it
         uint p = pf + ex;
-        for (uint l = 0u; l < 4u; l++) {
+        [[unroll]] for (uint l = 0u; l < 4u; l++) {
             ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
             p += e[l];
         }
@@ -81,7 +82,7 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
         uvec3 u = base + unpack3(ex);
         base += unpack3(tot);
         pe = min(taken_of(th, base), pc.k);
-        for (uint l = 0u; l < 4u; l++) {
+        [[unroll]] for (uint l = 0u; l < 4u; l++) {
             uvec3 el = unpack3(e[l]);
             uint p = taken_of(th, u), q = taken_of(th, u + el);
             u += el;
@@ -89,7 +90,7 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
         }
     }
     for (uint r = pf; r < pe; r += C) { // subgroup-uniform
-        for (uint l = 0u; l < 4u; l++)
+        [[unroll]] for (uint l = 0u; l < 4u; l++)
             if (ps[l] - r < C) stg[so + ps[l] - r] = uvec2(x[l], i + l); // slots >= pe: not written out
         subgroupMemoryBarrierShared();
         subgroupBarrier();
@@ -123,12 +124,19 @@ void write_tile(uint row, uint tile, Thr th) {
     bool v4 = ((ra + uint64_t(c0) * 4ul) & 15ul) == 0ul;
     uint64_t obase = uint64_t(row) * pc.k;
     uint C = uint(stg.length()) / gl_NumSubgroups, so = gl_SubgroupID * C; // this subgroup's staging entries
+    // four steps' loads in flight; named registers, not an array: a loop that indexes an
+    // array by its (non-unrolled) counter puts it in local memory (the H100's driver
+    // reported 128 bytes of it a thread for that form)
     for (uint b = c0; b < c1; b += 16u * S) {
-        uvec4 x[4];
-        bvec4 ok[4];
-        for (uint j = 0u; j < 4u; j++) x[j] = load4(ra, b + 4u * (j * S + lane), c1, v4, ok[j]);
-        for (uint j = 0u; j < 4u && b + 4u * j * S < c1; j++)
-            if (!write_step(th, obase, so, C, b + 4u * (j * S + lane), x[j], ok[j], base)) return;
+        uint i0 = b + 4u * lane, i1 = i0 + 4u * S, i2 = i1 + 4u * S, i3 = i2 + 4u * S;
+        bvec4 k0, k1, k2, k3;
+        uvec4 x0 = load4(ra, i0, c1, v4, k0), x1 = load4(ra, i1, c1, v4, k1);
+        uvec4 x2 = load4(ra, i2, c1, v4, k2), x3 = load4(ra, i3, c1, v4, k3);
+        // a step past c1 ends the tile, and so does a full window (write_step false)
+        if (!write_step(th, obase, so, C, i0, x0, k0, base)) return;
+        if (b + 4u * S >= c1 || !write_step(th, obase, so, C, i1, x1, k1, base)) return;
+        if (b + 8u * S >= c1 || !write_step(th, obase, so, C, i2, x2, k2, base)) return;
+        if (b + 12u * S >= c1 || !write_step(th, obase, so, C, i3, x3, k3, base)) return;
     }
 }
 #endif
