@@ -98,10 +98,16 @@ void main() {
     uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(c0) * 4ul;
     if ((ra & 15ul) == 0ul) {
         uint nblk = (c1 - c0) / (16u * WG);
+        // a block: each subgroup takes 16 * S consecutive columns (4 coalesced 16-byte
+        // loads a lane); where a tile holds them all (pc.tile >= 16 * S), one strict
+        // count for the block instead of one a load
+        uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
+        bool whole = pc.tile >= 16u * S;
         for (uint bk = 0u; bk < nblk; bk++) {
+            uint e0 = bk * 4u * WG + gl_SubgroupID * 4u * S; // the piece's first 16-byte word
             uvec4 v[4];
-            [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
-            uint mbits = 0u;
+            [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[e0 + q * S + lane];
+            uint mbits = 0u, sall = 0u;
             [[unroll]] for (uint q = 0u; q < 4u; q++) {
                 uint st = 0u;
                 [[unroll]] for (uint l = 0u; l < 4u; l++) {
@@ -109,8 +115,10 @@ void main() {
                     if (sq == p0 || sq == p1) mbits |= 1u << (4u * q + l);
                     st += strictly_in(sq, p0, p1, mid) ? 1u : 0u;
                 }
-                if (counting) count_strict(row, (c0 + 4u * ((bk * 4u + q) * WG + t)) >> ts, st, local);
+                if (counting && !whole) count_strict(row, (c0 + 4u * (e0 + q * S + lane)) >> ts, st, local);
+                sall += st;
             }
+            if (counting && whole) count_strict(row, (c0 + 4u * e0) >> ts, sall, local);
             uint np = bitCount(mbits);
             if (!subgroupAny(np != 0u)) continue;
             uint slot = take_slots(np, own, row);
@@ -119,7 +127,7 @@ void main() {
                     if ((mbits & (1u << (4u * q + l))) != 0u) {
                         if (slot < pc.cap) {
                             gk.v[slot] = score_bits(v[q][l]);
-                            gc.v[slot] = c0 + 4u * ((bk * 4u + q) * WG + t) + l;
+                            gc.v[slot] = c0 + 4u * (e0 + q * S + lane) + l;
                         }
                         slot++;
                     }
