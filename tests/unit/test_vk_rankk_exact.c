@@ -330,30 +330,6 @@ TEST(window_level_zero) {
     }
 }
 
-TEST(window_skip_zone) {
-    if (!vk_ready()) return;
-    /* MidK's window pass only counts the bins strictly between the two targets' sample
-     * brackets (rx_hist.comp s_skip_*). Here the sampled positions hold U(0,1) values and
-     * every other element lies in [0.45, 0.55]: the sample puts the brackets near 0.25 and
-     * 0.75, the true targets fall in the counted-only bins, and the pick must see the
-     * miss and redo level 0 plainly (without that check the rows come out wrong) */
-    const int64_t rows = 512, n = 16384;
-    float *x = malloc(sizeof(float) * (size_t)(rows * n));
-    uint32_t step = (uint32_t)(n / 512); /* rx_hist.comp's WSAMP = 512 samples */
-    for (int64_t r = 0; r < rows; r++) {
-        for (int64_t c = 0; c < n; c++) x[r * n + c] = (float)(0.45 + 0.1 * unif());
-        if (r % 3 == 2) continue; /* and rows whose sample tells the truth */
-        for (uint32_t i = 0; i < 512; i++) x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = (float)unif();
-    }
-    int64_t ks[] = {8192, 5000, 12001};
-    for (int i = 0; i < 3; i++) {
-        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = ks[i],
-                   .p = prm(256, 4096, true)};
-        run_case(&c, x);
-    }
-    free(x);
-}
-
 TEST(long_row_spread) {
     if (!vk_ready()) return;
     /* one row over many workgroups (global histograms), gathered and not */

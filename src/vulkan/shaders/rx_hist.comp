@@ -24,17 +24,12 @@ layout(constant_id = 1) const uint FUSED = 1u;
 
 const uint WSAMP = 512u; // window sample (power of two, <= 2048: it is sorted in h[1])
 
-// Window level 0 only: counts s into h[0] by its window digit, into *above, or (a bin
-// between the targets' brackets: s_skip_*) into *mid.
-void win_add(KT s, KT base, uint sh, inout uint above, inout uint mid) {
+// Window level 0 only: counts s into h[0] by its window digit, or into *above.
+void win_add(KT s, KT base, uint sh, inout uint above) {
     KT d = s - base;
     bool in_w = s >= base && (d >> sh) < KT(2048u);
     uint b = in_w ? uint(d >> sh) : 0xFFFFFFFFu;
     above += (!in_w && s > base) ? 1u : 0u;
-    if (b - s_skip_lo - 1u < s_skip_n) {
-        mid++;
-        b = 0xFFFFFFFFu;
-    }
 #ifdef RX_SG
     if (subgroupAllEqual(b)) { // ties, constant rows: one add for the subgroup
         uint lanes = subgroupBallotBitCount(subgroupBallot(true));
@@ -45,10 +40,9 @@ void win_add(KT s, KT base, uint sh, inout uint above, inout uint mid) {
     if (b != 0xFFFFFFFFu) atomicAdd(h[0][b], 1u);
 }
 
-void add_one(KT s, bool win, KT pm, KT p0, KT p1, bool two, uint L, KT base, uint sh, inout uint above,
-             inout uint mid) {
+void add_one(KT s, bool win, KT pm, KT p0, KT p1, bool two, uint L, KT base, uint sh, inout uint above) {
     if (win)
-        win_add(s, base, sh, above, mid);
+        win_add(s, base, sh, above);
     else
         hist_add(s, pm, p0, p1, two, L);
 }
@@ -63,8 +57,7 @@ void stream(uint row, uint c0, uint c1, uint L) {
     KT pm = mask_from(geo_hi(s_wsh, L));
     bool two = two_hists();
     KT p0 = s_pre[first_slot()], p1 = s_pre[1], base = s_wbase;
-    uint sh = win ? s_wsh - 1u : 0u, above = 0u, mid = 0u;
-    uint slo = s_skip_lo + 1u, sn = s_skip_n;
+    uint sh = win ? s_wsh - 1u : 0u, above = 0u;
     uint from = c0;
 #if !defined(T_I64)
     uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(c0) * 4ul;
@@ -81,9 +74,6 @@ void stream(uint row, uint c0, uint c1, uint L) {
                     bool in_w = sc >= base && (d >> sh) < KT(2048u);
                     b[e] = in_w ? uint(d >> sh) : 0xFFFFFFFFu;
                     above += (!in_w && sc > base) ? 1u : 0u;
-                    bool cnt = b[e] - slo < sn; // between the brackets: counted only
-                    mid += cnt ? 1u : 0u;
-                    b[e] = cnt ? 0xFFFFFFFFu : b[e];
                     same = same && b[e] == b[0];
                 }
 #ifdef RX_SG
@@ -111,11 +101,10 @@ void stream(uint row, uint c0, uint c1, uint L) {
     for (; i + 7u * WG < c1; i += 8u * WG) {
         T v[8];
         [[unroll]] for (uint q = 0u; q < 8u; q++) v[q] = xb.v[i + q * WG];
-        [[unroll]] for (uint q = 0u; q < 8u; q++) add_one(score_of(v[q]), win, pm, p0, p1, two, L, base, sh, above, mid);
+        [[unroll]] for (uint q = 0u; q < 8u; q++) add_one(score_of(v[q]), win, pm, p0, p1, two, L, base, sh, above);
     }
-    for (; i < c1; i += WG) add_one(score_of(xb.v[i]), win, pm, p0, p1, two, L, base, sh, above, mid);
+    for (; i < c1; i += WG) add_one(score_of(xb.v[i]), win, pm, p0, p1, two, L, base, sh, above);
     if (win && above != 0u) atomicAdd(s_above, above);
-    if (mid != 0u) atomicAdd(h[0][slo], mid);
 }
 
 // Thread 0 of a level-0 row: the window from the sorted sample in h[1] (descending), or
@@ -137,18 +126,6 @@ void choose_window() {
             s_wsh = sh + 1u;
             s_wbase = base;
             break;
-        }
-    }
-    // MidK: the bins strictly between the brackets (sample ranks ua..lb, same margins)
-    // hold neither target, whp: counted, not binned (about half the atomics of U(0,1)
-    // rows); a target that lands there after all is a miss, like one outside the window
-    int ua = int(ceil(ja + da)), lb = int(floor(jb - db));
-    if (s_wsh != 0u && t0 == 0u && ua < lb && ua >= 0 && lb < int(WSAMP)) {
-        uint sh = s_wsh - 1u;
-        uint bu = uint((KT(h[1][ua]) - s_wbase) >> sh), bl = uint((KT(h[1][lb]) - s_wbase) >> sh);
-        if (bu > bl + 1u) {
-            s_skip_lo = bl;
-            s_skip_n = bu - bl - 1u;
         }
     }
 }

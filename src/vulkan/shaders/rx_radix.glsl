@@ -11,11 +11,6 @@ shared uint s_wsh;     // the row's level geometry (RowState.wsh)
 shared KT s_wbase;     // window levels: the window's base (level 0 only)
 shared uint s_above;   // window levels: elements above the window (level 0 only)
 shared uint s_miss;    // window levels: a target's rank fell outside the window
-// Window level 0 of MidK: bins (s_skip_lo, s_skip_lo + s_skip_n] lie strictly between the
-// two targets' sample brackets; their elements are only counted, the total lands in bin
-// s_skip_lo + 1 (the pick's running sums stay exact outside the range; a pick inside it
-// is a miss). s_skip_n = 0: none.
-shared uint s_skip_lo, s_skip_n;
 
 // Slots in use: [t0, 2).
 uint first_slot() { return (pc.opts & OPT_MID) != 0u ? 0u : 1u; }
@@ -33,8 +28,6 @@ void state_load(uint row, uint L) {
         s_wsh = 0u;
         s_above = 0u;
         s_miss = 0u;
-        s_skip_lo = 0u;
-        s_skip_n = 0u;
         return;
     }
     States S = States(pc.st);
@@ -48,8 +41,6 @@ void state_load(uint row, uint L) {
     s_wsh = S.r[row].wsh;
     s_above = 0u;
     s_miss = 0u;
-    s_skip_lo = 0u;
-    s_skip_n = 0u;
 }
 
 // Thread 0 only.
@@ -123,7 +114,6 @@ void pick(uint L) {
             for (uint i = 0u; i < per; i++) {
                 uint b = h[j][top - i];
                 if (R < c + b) {
-                    if (win && (top - i) - s_skip_lo - 1u < s_skip_n) s_miss = 1u; // a target in the counted-only bins
                     s_pre[tt] = win ? wbase + (KT(top - i) << sh) : s_pre[tt] | (KT(top - i) << sh);
                     s_rank[tt] = R - c;
                     s_cnt[tt] = b;
