@@ -56,22 +56,28 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
     bool pairs = (pc.opts & OPT_PAIRS) != 0u;
     uint pf = taken_of(th, base);
     if (pf >= pc.k) return false; // the rest of the tile is past the window
-    // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind):
-    // one scan for the three counts
+    // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind)
     uvec4 e;
     uint loc = 0u;
+    bool tie = false;
     [[unroll]] for (uint l = 0u; l < 4u; l++) {
         e[l] = ok[l] ? pack3(classify(th, score_bits(x[l]))) : 0u;
         loc += e[l];
+        tie = tie || e[l] > 1u;
         if (pairs) x[l] = score_bits(x[l]);
     }
-    uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
     uvec4 ps; // slot of each element; ~0u: not selected
     uint pe;  // the step's slots: [pf, pe)
-    if ((tot >> 10u) == 0u) {
-        // no ties in the step (subgroup-uniform): the ties taken before it stay as they
-        // are, every strict element is selected at pf + the strict ones before it
-        uint p = pf + ex;
+    if (!subgroupAny(tie)) {
+        // no ties in the step (the usual case): the ties taken before it stay as they
+        // are, every strict element is selected at pf + the strict ones before it,
+        // counted from one ballot per element slot (no dependent scan chain)
+        uvec4 b0 = subgroupBallot(e.x != 0u), b1 = subgroupBallot(e.y != 0u);
+        uvec4 b2 = subgroupBallot(e.z != 0u), b3 = subgroupBallot(e.w != 0u);
+        uint p = pf + subgroupBallotExclusiveBitCount(b0) + subgroupBallotExclusiveBitCount(b1) +
+                 subgroupBallotExclusiveBitCount(b2) + subgroupBallotExclusiveBitCount(b3);
+        uint tot = subgroupBallotBitCount(b0) + subgroupBallotBitCount(b1) + subgroupBallotBitCount(b2) +
+                   subgroupBallotBitCount(b3);
         [[unroll]] for (uint l = 0u; l < 4u; l++) {
             ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
             p += e[l];
@@ -79,6 +85,8 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
         base.x += tot;
         pe = pf + tot;
     } else {
+        // ties: one scan of the packed counts
+        uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
         uvec3 u = base + unpack3(ex);
         base += unpack3(tot);
         pe = min(taken_of(th, base), pc.k);
@@ -89,6 +97,24 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
             ps[l] = q == p ? 0xFFFFFFFFu : p;
         }
     }
+#ifdef RX_DIRECT
+    // each lane stores its selected elements where they go (adjacent lanes' slots are
+    // adjacent: a store instruction covers a few hundred bytes)
+    [[unroll]] for (uint l = 0u; l < 4u; l++)
+        if (ps[l] < pe) {
+            uint64_t o = obase + ps[l];
+            if (pairs) {
+                pair_store(pc.out0, pc.out1, o, x[l], i + l);
+            } else {
+                U32Buf(pc.out0 + o * 4ul).v[0] = x[l];
+                if ((pc.opts & OPT_IDX64) != 0u)
+                    I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(i + l);
+                else
+                    I32Buf(pc.out1 + o * 4ul).v[0] = int(i + l);
+            }
+        }
+    return true;
+#endif
     for (uint r = pf; r < pe; r += C) { // subgroup-uniform
         [[unroll]] for (uint l = 0u; l < 4u; l++)
             if (ps[l] - r < C) stg[so + ps[l] - r] = uvec2(x[l], i + l); // slots >= pe: not written out
