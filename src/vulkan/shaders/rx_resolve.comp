@@ -1,7 +1,6 @@
 // rx_resolve.comp — rows gathered at level pc.level finish their radix select over the
-// gathered elements, in one workgroup: each target's exact score and its occurrence
-// index, by counting ranks over the gathered elements in shared memory (at most BF_MAX
-// of them) or else by the remaining radix levels (pc.level+1 ...). Sets F_DONE. With pc.out0 != 0 it then adds
+// gathered elements (levels pc.level+1 ...), in one workgroup: every digit of each
+// target's score, and its occurrence index. Sets F_DONE. With pc.out0 != 0 it then adds
 // the gathered elements' (strict, ==A, ==B) to the tile counts rx_gather began (summed
 // per tile in shared memory first where the row has at most RES_TILES tiles: one global
 // atomic per tile and class instead of one per element), and sets F_COUNTED. Groups: rows.
@@ -14,15 +13,6 @@ layout(local_size_x_id = 0) in;
 
 const uint RES_TILES = 512u;  // rows of at most this many compaction tiles count in shared memory
 shared uint tcnt[3u * RES_TILES];
-// Rows that gathered at most BF_MAX elements (the usual case: a few dozen) find each
-// target by counting, for every gathered element of its bucket, the bucket's elements
-// ranked before it: O(cnt^2 / WG) compares in shared memory instead of the remaining
-// radix levels' histogram clears, scans and barriers.
-const uint BF_MAX = 512u;
-shared KT bf_k[BF_MAX];
-shared uint bf_c[BF_MAX];
-shared KT bf_pre[2];
-shared uint bf_rank[2], bf_cnt[2];
 
 // Adds an element of class e (strict, ==A, ==B) to tile `tile`'s counts: in shared
 // memory (local) or the row's global tile counts.
@@ -49,47 +39,7 @@ void main() {
     if ((s_flags & F_GATHER) == 0u) return;
     uint cnt = s_gcount;
     KBuf gk = KBuf(pc.buf + uint64_t(row) * pc.cap * (KW / 8u));
-    U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
-    bool bf = cnt <= BF_MAX;
-    if (bf) {
-        for (uint i = t; i < cnt; i += WG) {
-            bf_k[i] = gk.v[i];
-            bf_c[i] = gc.v[i];
-        }
-        barrier();
-        KT pm = mask_from(geo_shift(s_wsh, pc.level)); // the buckets picked at pc.level
-        uint t0 = first_slot();
-        for (uint j = t; j < cnt; j += WG) {
-            KT kj = bf_k[j];
-            uint cj = bf_c[j];
-            for (uint tt = t0; tt < 2u; tt++) {
-                KT P = s_pre[tt];
-                if ((kj & pm) != P) continue;
-                uint r = 0u, o = 0u, e = 0u; // ranked before j in the bucket; equal scores before j; equal scores
-                for (uint i = 0u; i < cnt; i++) {
-                    KT ki = bf_k[i];
-                    uint ci = bf_c[i];
-                    r += (ki & pm) == P && before(ki, ci, kj, cj) ? 1u : 0u;
-                    o += ki == kj && ci < cj ? 1u : 0u;
-                    e += ki == kj ? 1u : 0u;
-                }
-                if (r == s_rank[tt]) { // j is the target (exactly one element has that rank)
-                    bf_pre[tt] = kj;
-                    bf_rank[tt] = o;
-                    bf_cnt[tt] = e;
-                }
-            }
-        }
-        barrier();
-        if (t == 0u)
-            for (uint tt = t0; tt < 2u; tt++) {
-                s_pre[tt] = bf_pre[tt];
-                s_rank[tt] = bf_rank[tt];
-                s_cnt[tt] = bf_cnt[tt];
-            }
-        barrier();
-    }
-    for (uint L = pc.level + 1u; !bf && L < NLEV && geo_bits(s_wsh, L) != 0u; L++) {
+    for (uint L = pc.level + 1u; L < NLEV && geo_bits(s_wsh, L) != 0u; L++) {
         hist_clear();
         barrier();
         KT pm = mask_from(geo_hi(s_wsh, L));
@@ -114,6 +64,7 @@ void main() {
         th.oa = s_rank[0];
         th.ob = s_rank[1];
         th.same = th.has_a && th.sa == th.sb;
+        U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
         bool local = pc.ntiles <= RES_TILES; // counts gathered in shared memory first
         if (local) {
             for (uint i = t; i < 3u * pc.ntiles; i += gl_WorkGroupSize.x) tcnt[i] = 0u;
@@ -124,8 +75,8 @@ void main() {
             uint cv[4];
             [[unroll]] for (uint q = 0u; q < 4u; q++) // 4 elements' loads in flight
                 if (i0 + q * WG < cnt) {
-                    kv[q] = bf ? bf_k[i0 + q * WG] : gk.v[i0 + q * WG];
-                    cv[q] = bf ? bf_c[i0 + q * WG] : gc.v[i0 + q * WG];
+                    kv[q] = gk.v[i0 + q * WG];
+                    cv[q] = gc.v[i0 + q * WG];
                 }
             [[unroll]] for (uint q = 0u; q < 4u; q++)
                 if (i0 + q * WG < cnt) count_tile(row, classify(th, kv[q]), cv[q] / pc.tile, local);
