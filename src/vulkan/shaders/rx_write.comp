@@ -24,13 +24,14 @@ layout(constant_id = 3) const uint SEQ = 0u;
 // tiles of a row (its subgroups round-robin). The tile's starting counts come from
 // rx_offsets, so the subgroup writes while it reads: no counting pass, no workgroup
 // barrier. Lane l holds columns 4l..4l+3 of each 4*S-column step (one 16-byte load where
-// the row is aligned; 4 steps' loads in flight); a subgroup exclusive scan of the packed
-// (strict, ==A, ==B) counts places them.
+// the row is aligned; 4 steps' loads in flight); a step without ties places its strict
+// elements from one ballot per element slot, a step with ties by a subgroup exclusive
+// scan of the packed (strict, ==A, ==B) counts.
 // Staging: a step's selected elements take the consecutive slots [taken_of(base),
 // taken_of(base + step counts)), so each lane puts (value bits | score, column) of its
 // selected ones into the subgroup's part of stg at slot - first, and after a subgroup
 // barrier lane j writes entries j, j+S, ...: coalesced stores instead of 4 scattered
-// ones a lane. stg holds 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG
+// ones a lane (on the H100 the scattered form made rx_write 274 -> 377 us). stg holds 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG
 // at WG 1024 (16 KiB, lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step
 // goes out in rounds of C slots.
 shared uvec2 stg[(gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u)];
@@ -97,24 +98,6 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
             ps[l] = q == p ? 0xFFFFFFFFu : p;
         }
     }
-#ifdef RX_DIRECT
-    // each lane stores its selected elements where they go (adjacent lanes' slots are
-    // adjacent: a store instruction covers a few hundred bytes)
-    [[unroll]] for (uint l = 0u; l < 4u; l++)
-        if (ps[l] < pe) {
-            uint64_t o = obase + ps[l];
-            if (pairs) {
-                pair_store(pc.out0, pc.out1, o, x[l], i + l);
-            } else {
-                U32Buf(pc.out0 + o * 4ul).v[0] = x[l];
-                if ((pc.opts & OPT_IDX64) != 0u)
-                    I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(i + l);
-                else
-                    I32Buf(pc.out1 + o * 4ul).v[0] = int(i + l);
-            }
-        }
-    return true;
-#endif
     for (uint r = pf; r < pe; r += C) { // subgroup-uniform
         [[unroll]] for (uint l = 0u; l < 4u; l++)
             if (ps[l] - r < C) stg[so + ps[l] - r] = uvec2(x[l], i + l); // slots >= pe: not written out
