@@ -31,9 +31,10 @@ layout(constant_id = 3) const uint SEQ = 0u;
 // taken_of(base + step counts)), so each lane puts (value bits | score, column) of its
 // selected ones into the subgroup's part of stg at slot - first, and after a subgroup
 // barrier lane j writes entries j, j+S, ...: coalesced stores instead of 4 scattered
-// ones a lane (on the H100 the scattered form made rx_write 274 -> 377 us). stg holds 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG
-// at WG 1024 (16 KiB, lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step
-// goes out in rounds of C slots.
+// ones a lane (on the H100 the scattered form made rx_write 274 -> 377 us). stg holds
+// 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG at WG 1024 (16 KiB,
+// lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step goes out in rounds of
+// C slots.
 shared uvec2 stg[(gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u)];
 
 // Columns i..i+3 of the row at `ra` (those >= s1: 0, not valid).
