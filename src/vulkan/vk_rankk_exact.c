@@ -70,7 +70,10 @@
 #define RX_ST 2048                       /* sort run in shared memory */
 #define RX_STATE 48                      /* sizeof RowState */
 #define RX_TARGET_GROUPS 1024            /* spread a few rows over about this many groups */
-#define RX_GATE_BYTES (2 * 6 * 4)        /* level gate words: 2 per level (rx_select) */
+#define RX_GATE_UNCOUNTED 12             /* after the 2 a level: "a row left the select uncounted" (rx_common.glsl) */
+#define RX_GATE_REST 13                  /* "a row was not finished by rx_hist FULL" */
+#define RX_GATE_BYTES (14 * 4)
+#define RX_FULL_TILES 512                /* rx_hist.comp FT_MAX */
 
 #define OPT_IDX64 1u
 #define OPT_MID 2u
@@ -95,6 +98,7 @@ typedef struct rx_ctx {
     uint32_t nchunk, chunk; /* workgroups a row in the select, columns each */
     bool seg;        /* rx_write a subgroup a tile (32-bit, subgroup variants, u2) */
     uint32_t nsg;    /* subgroups a workgroup (subgroup variants) */
+    uint32_t full;   /* rx_hist's FULL form: 0 none, 1 finishes gathered rows' select + offsets, 2 + outputs */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -158,7 +162,8 @@ static uint32_t chunks_per_row(uint64_t rows, uint32_t n, uint32_t wg) {
  * caller's gate (this may run inside a gated region); every later step is gated by its
  * word alone, which replaces the caller's: a word is set only by kernels that ran, so
  * under a closed outer gate it stays zero. The caller's gate is put back at the end. */
-static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles, void *gate) {
+static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles, void *gate,
+                           uint64_t vals, uint64_t idx) {
     rx_pc pc = c->pc;
     pc.out0 = tiles; /* with gather: the two-pass compaction's tile counts, begun here */
     pc.gate = stvk_addr(gate, 0);
@@ -171,9 +176,19 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
     for (int L = 0; L < c->nlev && s == ST_OK; L++) {
         pc.level = (uint32_t)L;
         pc.buf = hist;
-        uint32_t spec[2] = {c->wg, nchunk == 1};
+        uint32_t full = L == 0 ? c->full : 0;
+        uint32_t spec[3] = {c->wg, nchunk == 1, full};
         if (L > 0) s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L) * 4);
-        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 2, rows * nchunk, &pc);
+        if (s == ST_OK && full) { /* rx_hist.comp FULL: gather buffer, tile buffer, outputs */
+            rx_pc fp = pc;
+            fp.buf = gk;
+            fp.buf2 = tiles;
+            fp.out0 = vals;
+            fp.out1 = idx;
+            s = rx_go(c, "hist", true, spec, 3, rows, &fp);
+            continue; /* level 0's gathers happened there */
+        }
+        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 3, rows * nchunk, &pc);
         if (s == ST_OK && nchunk > 1) s = rx_go(c, "pick", true, spec, 1, rows, &pc);
         if (s != ST_OK || L + 1 == c->nlev || pc.cap == 0) continue;
         pc.buf = gk;
@@ -188,7 +203,8 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
 
 /* 3: the ordered compaction to `out0/out1` (values/indices, or pairs). With u2, `tiles`
  * holds the tile counts (rows * ntiles uvec4), complete for the rows the select counted. */
-static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, uint64_t out1, uint32_t opts) {
+static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, uint64_t out1, uint32_t opts,
+                            void *gate) {
     rx_pc pc = c->pc;
     uint64_t rows = pc.rows;
     pc.out0 = out0;
@@ -208,13 +224,23 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
      * usually counted by the select, and a tile's workgroup would only look and exit */
     bool perrow = c->fused;
     uint32_t cspec[2] = {c->wg, perrow};
-    st_status s = rx_go(c, "count", true, cspec, 2, perrow ? rows : rows * pc.ntiles, &pc);
+    /* each step only where some row needs it (gate words; a word is set only by kernels
+     * that ran, so this also holds under a closed outer gate): rx_count where a row left
+     * the select uncounted; after rx_hist FULL, rx_offsets (and after FULL 2 rx_write)
+     * where a row was not finished there */
+    stvk_gate_state outer = stvk_gate_save();
+    st_status s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_UNCOUNTED * 4);
+    if (s == ST_OK) s = rx_go(c, "count", true, cspec, 2, perrow ? rows : rows * pc.ntiles, &pc);
+    stvk_gate_restore(outer);
+    if (s == ST_OK && c->full) s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_REST * 4);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
+    if (c->full != 2) stvk_gate_restore(outer);
     if (c->seg) { /* a subgroup a tile: nsg tiles a workgroup */
         pc.chunk = c->nsg;
         pc.nchunk = (pc.ntiles + c->nsg - 1) / c->nsg;
     }
     if (s == ST_OK) s = rx_go(c, "write", true, spec, 4, (uint64_t)rows * pc.nchunk, &pc);
+    stvk_gate_restore(outer);
     return s;
 }
 
@@ -321,6 +347,12 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         c.nchunk = (uint32_t)((n + c.chunk - 1) / c.chunk);
     }
     c.fused = c.nchunk == 1;
+    /* rx_hist's FULL form: many rows (FUSED) of 32-bit MidK written a subgroup a tile;
+     * ST_VULKAN_RANKK_FULL=0/1/2 picks the form (tests run each), default 2 */
+    if (c.fused && mid && u2 && c.seg && cap && c.pc.ntiles <= RX_FULL_TILES) {
+        const char *e = st_env("ST_VULKAN_RANKK_FULL");
+        c.full = e && *e >= '0' && *e <= '2' && !e[1] ? (uint32_t)(*e - '0') : 2;
+    }
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];
@@ -331,9 +363,13 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         s = tmp_alloc(dev, &t[T_HIST], (size_t)rows * 2 * RX_BINS * 4, &a[T_HIST]);
         if (s == ST_OK) s = stvk_fill_u32(dev, t[T_HIST].h, 0, t[T_HIST].n, 0);
     }
-    if (s == ST_OK && cap) s = tmp_alloc(dev, &t[T_GK], (size_t)rows * cap * c.ksz, &a[T_GK]);
-    if (s == ST_OK && cap) s = tmp_alloc(dev, &t[T_GC], (size_t)rows * cap * 4, &a[T_GC]);
-    if (s == ST_OK && u2) {
+    /* the gather buffer: every row's scores, then every row's columns (rx_hist FULL
+     * finds the columns after the scores) */
+    if (s == ST_OK && cap) s = tmp_alloc(dev, &t[T_GK], (size_t)rows * cap * (c.ksz + 4), &a[T_GK]);
+    if (s == ST_OK && cap) a[T_GC] = a[T_GK] + (uint64_t)rows * cap * c.ksz;
+    if (s == ST_OK && u2 && c.full) { /* rx_hist FULL sets every row's tile counts */
+        s = tmp_alloc(dev, &t[T_TILES], (size_t)rows * c.pc.ntiles * 16, &a[T_TILES]);
+    } else if (s == ST_OK && u2) {
         s = tmp_alloc(dev, &t[T_TILES], (size_t)rows * c.pc.ntiles * 16, &a[T_TILES]);
         if (s == ST_OK) s = stvk_fill_u32(dev, t[T_TILES].h, 0, t[T_TILES].n, 0);
     }
@@ -342,11 +378,11 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         if (s == ST_OK) s = stvk_fill_u32(dev, t[T_GATE].h, 0, t[T_GATE].n, 0);
     }
     c.pc.st = a[T_STATE];
-    if (s == ST_OK) s = rx_select(&c, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES], t[T_GATE].h);
-
     uint64_t va = stvk_view_addr(vals), ia = stvk_view_addr(idx);
+    if (s == ST_OK) s = rx_select(&c, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES], t[T_GATE].h, va, ia);
+
     if (s == ST_OK && mid) {
-        s = rx_compact(&c, u2, a[T_TILES], va, ia, 0);
+        s = rx_compact(&c, u2, a[T_TILES], va, ia, 0, t[T_GATE].h);
     } else if (s == ST_OK) {
         size_t np = (size_t)rows * (size_t)k;
         bool merge = k > RX_ST;
@@ -354,7 +390,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         if (s == ST_OK) s = tmp_alloc(dev, &t[T_PC], np * 4, &a[T_PC]);
         if (s == ST_OK && merge) s = tmp_alloc(dev, &t[T_PK2], np * c.ksz, &a[T_PK2]);
         if (s == ST_OK && merge) s = tmp_alloc(dev, &t[T_PC2], np * 4, &a[T_PC2]);
-        if (s == ST_OK) s = rx_compact(&c, u2, a[T_TILES], a[T_PK], a[T_PC], OPT_PAIRS);
+        if (s == ST_OK) s = rx_compact(&c, u2, a[T_TILES], a[T_PK], a[T_PC], OPT_PAIRS, t[T_GATE].h);
         if (s == ST_OK) s = rx_sort_pairs(&c, va, ia, a[T_PK], a[T_PC], a[T_PK2], a[T_PC2]);
     }
     for (int i = 0; i < T_N; i++)

@@ -497,6 +497,56 @@ TEST(midk_no_dead_knobs) {
     free(x);
 }
 
+/* ---------------------------------------------------------------- FULL forms */
+/* rx_hist's FULL form (MidK, one workgroup a row, 32-bit, subgroup variants): rows
+ * gathered at level 0 are finished inside rx_hist (FULL 1: up to their tile offsets,
+ * FULL 2: outputs too); the others zero their tile counts and go on in the separate
+ * kernels behind the GATE_REST word. Mixed rows, rows off 16-byte alignment (pad 1: the
+ * element-at-a-time gather), every form; the trace shows which form ran. */
+static void full_form_case(int form, const void *x, int64_t rows, int64_t n, int64_t pad, int64_t k, int wg) {
+    char v[2] = {(char)('0' + form), 0};
+    setenv("ST_VULKAN_RANKK_FULL", v, 1);
+    trace_rec *t = calloc(1, sizeof *t);
+    rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = k, .pad = pad,
+               .p = prm(wg, 4096, true)};
+    stvk_trace(g_vk.index, on_dispatch, t);
+    run_case(&c, x);
+    stvk_trace(g_vk.index, NULL, NULL);
+    char want[64];
+    snprintf(want, sizeof want, "rx_hist_f32_sg[%d,1,%d,]", wg, form);
+    const stvk_caps *caps = stvk_caps_of(g_vk.index);
+    if (caps && caps->subgroup_size >= 4 && caps->full_subgroups) /* else the shared-memory variants ran */
+        CHECK_MSG(strstr(t->sig, want) != NULL, "FULL=%d: no %s dispatch in %.200s", form, want, t->sig);
+    free(t);
+    unsetenv("ST_VULKAN_RANKK_FULL");
+}
+
+TEST(midk_full_forms) {
+    if (!vk_ready()) return;
+    /* x, rows of n > the gather cap (16384) of three kinds: random (finished in rx_hist),
+     * constant (done at level 0 without a gather: rx_count), and values in [1, 1.25)
+     * whose window sample positions hold 1e30 (the window misses; the plain digit leaves
+     * one bucket > cap, so level 1 reads the row and gathers it: rx_gather adds to the
+     * tile counts rx_hist zeroed); y: random rows off alignment */
+    const int64_t rows = 512, n = 17000, m = 9001;
+    float *x = make(ST_F32, rows, n, D_RANDN);
+    uint32_t step = (uint32_t)(n / 512); /* rx_hist.comp's WSAMP = 512 samples */
+    for (int64_t r = 0; r < rows; r++) {
+        if (r % 3 == 0)
+            for (int64_t c = 0; c < n; c++) x[r * n + c] = 2.0f;
+        if (r % 3 != 2) continue;
+        for (int64_t c = 0; c < n; c++) x[r * n + c] = 1.0f + 0.25f * (float)unif();
+        for (uint32_t i = 0; i < 512; i++) x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = 1e30f;
+    }
+    void *y = make(ST_F32, rows, m + 1, D_RANDN);
+    for (int form = 0; form <= 2; form++) {
+        full_form_case(form, x, rows, n, 0, n / 2, 256);
+        full_form_case(form, y, rows, m, 1, m / 2 + 1, 128);
+    }
+    free(x);
+    free(y);
+}
+
 #else
 TEST(skipped) { printf("  skip: built without the Vulkan backend\n"); }
 #endif

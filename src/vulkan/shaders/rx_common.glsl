@@ -59,6 +59,14 @@ layout(push_constant) uniform PC {
 #define F_DONE 1u    // every digit known: pre = exact score, rank = occurrence index
 #define F_GATHER 2u  // the buckets were small enough: gathered, resolved from the buffer
 #define F_COUNTED 4u // the tile counts of the two-pass compaction are complete (gather + resolve)
+#define F_OFFSETS 8u // rx_hist FULL 1: the row's tile counts are already its prefix offsets
+#define F_WRITTEN 16u // rx_hist FULL 2: the row's outputs are written
+
+// Gate words after the level words (pc.gate; vk_rankk_exact.c RX_GATE_*): "some row left
+// the select uncounted" (rx_count runs behind it), "some row was not finished by rx_hist's
+// FULL form" (rx_offsets, and rx_write after FULL 2, run behind it).
+#define GATE_UNCOUNTED 12u
+#define GATE_REST 13u
 
 struct RowState {
     uint64_t pre[2];

@@ -26,7 +26,7 @@ void main() {
     barrier();
     pick(L);
     if (t == 0u) {
-        after_pick(L);
+        after_pick(L, false);
         state_store(row);
     }
 }

@@ -1,0 +1,135 @@
+// rx_wtile.glsl — the ordered compaction of one tile by one subgroup (32-bit inputs,
+// subgroup variants): rx_write's two-pass form, and rx_hist's whole-row form (FULL = 2).
+// Needs rx_common.glsl and the subgroup extensions first.
+#if !defined(T_I64) && defined(RX_SG)
+// Two-pass form (SEQ = 0), 32-bit inputs, subgroup variant: a tile (pc.tile columns, a
+// power of two >= 4 * S) belongs to one subgroup, a workgroup takes pc.chunk consecutive
+// tiles of a row (its subgroups round-robin). The tile's starting counts come from
+// rx_offsets, so the subgroup writes while it reads: no counting pass, no workgroup
+// barrier. Lane l holds columns 4l..4l+3 of each 4*S-column step (one 16-byte load where
+// the row is aligned; 4 steps' loads in flight); a step without ties places its strict
+// elements from one ballot per element slot, a step with ties by a subgroup exclusive
+// scan of the packed (strict, ==A, ==B) counts.
+// Staging: a step's selected elements take the consecutive slots [taken_of(base),
+// taken_of(base + step counts)), so each lane puts (value bits | score, column) of its
+// selected ones into the subgroup's part of stg at slot - first, and after a subgroup
+// barrier lane j writes entries j, j+S, ...: coalesced stores instead of 4 scattered
+// ones a lane (on the H100 the scattered form made rx_write 274 -> 377 us). stg holds
+// 4*WG entries (8 bytes: 8 KiB at WG 256, 16 KiB at 512), 2*WG at WG 1024 (16 KiB,
+// lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step goes out in rounds of
+// C slots.
+// The including shader defines the staging store: STG_LEN entries (uvec2), STG_SET(j, v),
+// STG_GET(j).
+
+// Columns i..i+3 of the row at `ra` (those >= s1: 0, not valid).
+uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
+    if (v4 && i + 4u <= s1) {
+        ok = bvec4(true);
+        return RawV4(ra + uint64_t(i) * 4ul).v[0];
+    }
+    uvec4 x = uvec4(0u);
+    [[unroll]] for (uint l = 0u; l < 4u; l++) {
+        ok[l] = i + l < s1;
+        if (ok[l]) x[l] = U32Buf(ra).v[i + l];
+    }
+    return x;
+}
+
+// One step (columns b .. b + 4*S - 1, this lane's four at i = b + 4*lane in x/ok) from the
+// counts `base` of the elements before it; returns false once the window is full.
+bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 ok, inout uvec3 base) {
+    uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+    bool pairs = (pc.opts & OPT_PAIRS) != 0u;
+    uint pf = taken_of(th, base);
+    if (pf >= pc.k) return false; // the rest of the tile is past the window
+    // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind)
+    uvec4 e;
+    uint loc = 0u;
+    bool tie = false;
+    [[unroll]] for (uint l = 0u; l < 4u; l++) {
+        e[l] = ok[l] ? pack3(classify(th, score_bits(x[l]))) : 0u;
+        loc += e[l];
+        tie = tie || e[l] > 1u;
+        if (pairs) x[l] = score_bits(x[l]);
+    }
+    uvec4 ps; // slot of each element; ~0u: not selected
+    uint pe;  // the step's slots: [pf, pe)
+    if (!subgroupAny(tie)) {
+        // no ties in the step (the usual case): the ties taken before it stay as they
+        // are, every strict element is selected at pf + the strict ones before it,
+        // counted from one ballot per element slot (no dependent scan chain)
+        uvec4 b0 = subgroupBallot(e.x != 0u), b1 = subgroupBallot(e.y != 0u);
+        uvec4 b2 = subgroupBallot(e.z != 0u), b3 = subgroupBallot(e.w != 0u);
+        uint p = pf + subgroupBallotExclusiveBitCount(b0) + subgroupBallotExclusiveBitCount(b1) +
+                 subgroupBallotExclusiveBitCount(b2) + subgroupBallotExclusiveBitCount(b3);
+        uint tot = subgroupBallotBitCount(b0) + subgroupBallotBitCount(b1) + subgroupBallotBitCount(b2) +
+                   subgroupBallotBitCount(b3);
+        [[unroll]] for (uint l = 0u; l < 4u; l++) {
+            ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
+            p += e[l];
+        }
+        base.x += tot;
+        pe = pf + tot;
+    } else {
+        // ties: one scan of the packed counts
+        uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
+        uvec3 u = base + unpack3(ex);
+        base += unpack3(tot);
+        pe = min(taken_of(th, base), pc.k);
+        [[unroll]] for (uint l = 0u; l < 4u; l++) {
+            uvec3 el = unpack3(e[l]);
+            uint p = taken_of(th, u), q = taken_of(th, u + el);
+            u += el;
+            ps[l] = q == p ? 0xFFFFFFFFu : p;
+        }
+    }
+    for (uint r = pf; r < pe; r += C) { // subgroup-uniform
+        [[unroll]] for (uint l = 0u; l < 4u; l++)
+            if (ps[l] - r < C) STG_SET(so + ps[l] - r, uvec2(x[l], i + l)); // slots >= pe: not written out
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+        uint m = min(C, pe - r);
+        for (uint j = lane; j < m; j += S) {
+            uvec2 v = STG_GET(so + j);
+            uint64_t o = obase + r + j;
+            if (pairs) {
+                pair_store(pc.out0, pc.out1, o, v.x, v.y);
+            } else {
+                U32Buf(pc.out0 + o * 4ul).v[0] = v.x;
+                if ((pc.opts & OPT_IDX64) != 0u)
+                    I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(v.y);
+                else
+                    I32Buf(pc.out1 + o * 4ul).v[0] = int(v.y);
+            }
+        }
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+    }
+    return true;
+}
+
+// Tile `tile` of `row` by this subgroup, from its starting counts `base`.
+void write_tile(uint row, uint tile, Thr th, uvec3 base) {
+    if (taken_of(th, base) >= pc.k) return; // the whole tile is past the window
+    uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
+    uint c0 = tile * pc.tile, c1 = min(pc.n, c0 + pc.tile);
+    uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
+    bool v4 = ((ra + uint64_t(c0) * 4ul) & 15ul) == 0ul;
+    uint64_t obase = uint64_t(row) * pc.k;
+    uint C = STG_LEN / gl_NumSubgroups, so = gl_SubgroupID * C; // this subgroup's staging entries
+    // four steps' loads in flight; named registers, not an array: a loop that indexes an
+    // array by its (non-unrolled) counter puts it in local memory (the H100's driver
+    // reported 128 bytes of it a thread for that form)
+    for (uint b = c0; b < c1; b += 16u * S) {
+        uint i0 = b + 4u * lane, i1 = i0 + 4u * S, i2 = i1 + 4u * S, i3 = i2 + 4u * S;
+        bvec4 k0, k1, k2, k3;
+        uvec4 x0 = load4(ra, i0, c1, v4, k0), x1 = load4(ra, i1, c1, v4, k1);
+        uvec4 x2 = load4(ra, i2, c1, v4, k2), x3 = load4(ra, i3, c1, v4, k3);
+        // a step past c1 ends the tile, and so does a full window (write_step false)
+        if (!write_step(th, obase, so, C, i0, x0, k0, base)) return;
+        if (b + 4u * S >= c1 || !write_step(th, obase, so, C, i1, x1, k1, base)) return;
+        if (b + 8u * S >= c1 || !write_step(th, obase, so, C, i2, x2, k2, base)) return;
+        if (b + 12u * S >= c1 || !write_step(th, obase, so, C, i3, x3, k3, base)) return;
+    }
+}
+#endif
