@@ -45,6 +45,16 @@
  *    columns, split over its subgroups, so rx_write reads each element once and never
  *    waits at a workgroup barrier; rows keep <= 8192 tiles (rx_offsets scans a row in
  *    one workgroup).
+ *    FULL (many rows of 32-bit MidK, u2, subgroup variants, <= 512 tiles a row): level
+ *    0's rx_hist goes on, in the same workgroup, for every row it gathers at level 0 (the
+ *    usual case): the gather pass, the remaining digits from the gathered elements, the
+ *    tile counts and their prefix offsets in shared memory, and (FULL 2) the row's
+ *    outputs a subgroup a tile, so no dependent dispatch separates the steps and one
+ *    workgroup's serial parts (resolve, scan) overlap the others' streaming. The rows it
+ *    leaves (not gathered at level 0) zero their tile counts and set the gate word
+ *    GATE_REST, behind which rx_offsets (and after FULL 2 rx_write) run; those kernels
+ *    skip the rows FULL finished (F_OFFSETS / F_WRITTEN). ST_VULKAN_RANKK_FULL picks the
+ *    form (default 2; 0: the separate kernels).
  * 4. TopK/BottomK only: the k pairs (compacted in column order) are sorted best first:
  *    runs of 2048 by a shared-memory bitonic sort (rx_sort), then merge levels
  *    (rx_merge) where each element finds its slot by a binary search of its (score,
