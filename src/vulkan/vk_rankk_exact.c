@@ -108,7 +108,8 @@ typedef struct rx_ctx {
     uint32_t nchunk, chunk; /* workgroups a row in the select, columns each */
     bool seg;        /* rx_write a subgroup a tile (32-bit, subgroup variants, u2) */
     uint32_t nsg;    /* subgroups a workgroup (subgroup variants) */
-    uint32_t full;   /* rx_hist's FULL form: 0 none, 1 finishes gathered rows' select + offsets, 2 + outputs */
+    uint32_t full;   /* rx_hist's FULL form: 0 none, 1 finishes gathered rows' select + offsets, 2 + outputs,
+                      * 3 + the next tile's loads in flight */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -244,7 +245,7 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     stvk_gate_restore(outer);
     if (s == ST_OK && c->full) s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_REST * 4);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
-    if (c->full != 2) stvk_gate_restore(outer);
+    if (c->full < 2) stvk_gate_restore(outer);
     if (c->seg) { /* a subgroup a tile: nsg tiles a workgroup */
         pc.chunk = c->nsg;
         pc.nchunk = (pc.ntiles + c->nsg - 1) / c->nsg;
@@ -361,7 +362,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
      * ST_VULKAN_RANKK_FULL=0/1/2 picks the form (tests run each), default 2 */
     if (c.fused && mid && u2 && c.seg && cap && c.pc.ntiles <= RX_FULL_TILES) {
         const char *e = st_env("ST_VULKAN_RANKK_FULL");
-        c.full = e && *e >= '0' && *e <= '2' && !e[1] ? (uint32_t)(*e - '0') : 2;
+        c.full = e && *e >= '0' && *e <= '3' && !e[1] ? (uint32_t)(*e - '0') : 2;
     }
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };

@@ -501,7 +501,8 @@ TEST(midk_no_dead_knobs) {
 /* rx_hist's FULL form (MidK, one workgroup a row, 32-bit, subgroup variants): rows
  * gathered at level 0 are finished inside rx_hist (FULL 1: up to their tile offsets,
  * FULL 2: outputs too); the others zero their tile counts and go on in the separate
- * kernels behind the GATE_REST word. Mixed rows, rows off 16-byte alignment (pad 1: the
+ * kernels behind the GATE_REST word; FULL 3 also prefetches the next tile (tiles of 16
+ * subgroup widths: wg 256 here). Mixed rows, rows off 16-byte alignment (pad 1: the
  * element-at-a-time gather), every form; the trace shows which form ran. */
 static void full_form_case(int form, const void *x, int64_t rows, int64_t n, int64_t pad, int64_t k, int wg) {
     char v[2] = {(char)('0' + form), 0};
@@ -539,9 +540,9 @@ TEST(midk_full_forms) {
         for (uint32_t i = 0; i < 512; i++) x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = 1e30f;
     }
     void *y = make(ST_F32, rows, m + 1, D_RANDN);
-    for (int form = 0; form <= 2; form++) {
+    for (int form = 0; form <= 3; form++) {
         full_form_case(form, x, rows, n, 0, n / 2, 256);
-        full_form_case(form, y, rows, m, 1, m / 2 + 1, 128);
+        full_form_case(form, y, rows, m, 1, m / 2 + 1, 256);
     }
     /* without gates (devices lacking conditional rendering) every step after rx_hist runs
      * and must skip the rows finished there by itself */

@@ -21,7 +21,7 @@
 // columns after all rows' scores), the remaining digits from the gathered elements, the
 // tile counts and their prefix offsets in shared memory; FULL = 1 stores the offsets in
 // the tile buffer (pc.buf2) for rx_write, FULL = 2 also writes the row's outputs (pc.out0,
-// pc.out1) a subgroup a tile, staging in h. One kernel then reads the row two or three
+// pc.out1) a subgroup a tile, staging in h (FULL = 3: with the next tile's loads in flight). One kernel then reads the row two or three
 // times, with no dependent dispatches between: a workgroup's serial parts (the resolve,
 // the scan) overlap the other workgroups' streaming. Other rows zero their tile counts
 // and go on in the separate kernels behind the gate word GATE_REST.
@@ -269,6 +269,48 @@ uvec2 stg_get(uint j) { return uvec2(h[0][j], h[1][j]); }
 #define STG_GET(j) stg_get(j)
 #include "rx_wtile.glsl"
 
+// FULL >= 2: the row's outputs, a subgroup a tile (tiles sg, sg + nsg, ...) from the
+// offsets in tc. FULL 3, tiles of one 16*S block in a 16-byte aligned row: the loads of the
+// subgroup's next tile are issued before this one is written (the write's dependent steps
+// then overlap them).
+void full_write(uint row, Thr th) {
+    uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID, nt = pc.ntiles, ns = gl_NumSubgroups;
+    uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
+    bool pre = FULL == 3u && pc.tile == 16u * S && (ra & 15ul) == 0ul;
+    uint64_t obase = uint64_t(row) * pc.k;
+    uint C = STG_LEN / ns, so = gl_SubgroupID * C;
+    uvec4 y0 = uvec4(0u), y1 = uvec4(0u), y2 = uvec4(0u), y3 = uvec4(0u); // the next tile's loads
+    uint i = gl_SubgroupID;
+    bool have = pre && (i + 1u) * pc.tile <= pc.n; // tile i is a whole block (so i < nt)
+    if (have) {
+        uint e = i * 4u * S + lane; // 16-byte words
+        y0 = RawV4(ra).v[e];
+        y1 = RawV4(ra).v[e + S];
+        y2 = RawV4(ra).v[e + 2u * S];
+        y3 = RawV4(ra).v[e + 3u * S];
+    }
+    for (; i < nt; i += ns) {
+        uvec3 base = uvec3(tc[3u * i], tc[3u * i + 1u], tc[3u * i + 2u]);
+        if (!have) {
+            write_tile(row, i, th, base);
+            continue;
+        }
+        uvec4 x0 = y0, x1 = y1, x2 = y2, x3 = y3;
+        uint j = i + ns;
+        have = (j + 1u) * pc.tile <= pc.n;
+        if (have) {
+            uint e = j * 4u * S + lane;
+            y0 = RawV4(ra).v[e];
+            y1 = RawV4(ra).v[e + S];
+            y2 = RawV4(ra).v[e + 2u * S];
+            y3 = RawV4(ra).v[e + 3u * S];
+        }
+        if (taken_of(th, base) < pc.k)
+            write_block(th, obase, so, C, i * pc.tile, (i + 1u) * pc.tile, x0, x1, x2, x3, bvec4(true), bvec4(true),
+                        bvec4(true), bvec4(true), base);
+    }
+}
+
 // After level 0's pick (every thread, uniform): finish a row gathered at level 0, or leave
 // it (tile counts zeroed) to the separate kernels.
 void full_row(uint row, uint c0, uint c1) {
@@ -308,11 +350,9 @@ void full_row(uint row, uint c0, uint c1) {
         carry += tot;
     }
     barrier();
-    if (FULL == 2u)
-        for (uint i = gl_SubgroupID; i < nt; i += gl_NumSubgroups)
-            write_tile(row, i, th, uvec3(tc[3u * i], tc[3u * i + 1u], tc[3u * i + 2u]));
+    if (FULL >= 2u) full_write(row, th);
     if (t == 0u) {
-        s_flags = F_DONE | F_COUNTED | (FULL == 2u ? F_WRITTEN : F_OFFSETS);
+        s_flags = F_DONE | F_COUNTED | (FULL >= 2u ? F_WRITTEN : F_OFFSETS);
         state_store(row);
     }
 }

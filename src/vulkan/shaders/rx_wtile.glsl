@@ -108,6 +108,18 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
     return true;
 }
 
+// The block of columns b .. b + 16*S - 1 (< c1) whose loads this lane holds: x0 at
+// b + 4*lane, x1..x3 4*S columns on each. False when the tile ends: past c1 or a full window.
+bool write_block(Thr th, uint64_t obase, uint so, uint C, uint b, uint c1, uvec4 x0, uvec4 x1, uvec4 x2, uvec4 x3,
+                 bvec4 k0, bvec4 k1, bvec4 k2, bvec4 k3, inout uvec3 base) {
+    uint i0 = b + 4u * gl_SubgroupInvocationID, S4 = 4u * gl_SubgroupSize;
+    if (!write_step(th, obase, so, C, i0, x0, k0, base)) return false;
+    if (b + S4 >= c1 || !write_step(th, obase, so, C, i0 + S4, x1, k1, base)) return false;
+    if (b + 2u * S4 >= c1 || !write_step(th, obase, so, C, i0 + 2u * S4, x2, k2, base)) return false;
+    if (b + 3u * S4 >= c1 || !write_step(th, obase, so, C, i0 + 3u * S4, x3, k3, base)) return false;
+    return true;
+}
+
 // Tile `tile` of `row` by this subgroup, from its starting counts `base`.
 void write_tile(uint row, uint tile, Thr th, uvec3 base) {
     if (taken_of(th, base) >= pc.k) return; // the whole tile is past the window
@@ -125,11 +137,7 @@ void write_tile(uint row, uint tile, Thr th, uvec3 base) {
         bvec4 k0, k1, k2, k3;
         uvec4 x0 = load4(ra, i0, c1, v4, k0), x1 = load4(ra, i1, c1, v4, k1);
         uvec4 x2 = load4(ra, i2, c1, v4, k2), x3 = load4(ra, i3, c1, v4, k3);
-        // a step past c1 ends the tile, and so does a full window (write_step false)
-        if (!write_step(th, obase, so, C, i0, x0, k0, base)) return;
-        if (b + 4u * S >= c1 || !write_step(th, obase, so, C, i1, x1, k1, base)) return;
-        if (b + 8u * S >= c1 || !write_step(th, obase, so, C, i2, x2, k2, base)) return;
-        if (b + 12u * S >= c1 || !write_step(th, obase, so, C, i3, x3, k3, base)) return;
+        if (!write_block(th, obase, so, C, b, c1, x0, x1, x2, x3, k0, k1, k2, k3, base)) return;
     }
 }
 #endif
