@@ -53,8 +53,9 @@
  *    workgroup's serial parts (resolve, scan) overlap the others' streaming. The rows it
  *    leaves (not gathered at level 0) zero their tile counts and set the gate word
  *    GATE_REST, behind which rx_offsets (and after FULL 2 rx_write) run; those kernels
- *    skip the rows FULL finished (F_OFFSETS / F_WRITTEN). ST_VULKAN_RANKK_FULL picks the
- *    form (default 2; 0: the separate kernels).
+ *    skip the rows FULL finished (F_OFFSETS / F_WRITTEN); FULL 3 also keeps the next
+ *    tile's loads in flight while a subgroup writes one. ST_VULKAN_RANKK_FULL picks the
+ *    form (RX_FULL_DEFAULT when unset; 0: the separate kernels).
  * 4. TopK/BottomK only: the k pairs (compacted in column order) are sorted best first:
  *    runs of 2048 by a shared-memory bitonic sort (rx_sort), then merge levels
  *    (rx_merge) where each element finds its slot by a binary search of its (score,
@@ -84,6 +85,7 @@
 #define RX_GATE_REST 13                  /* "a row was not finished by rx_hist FULL" */
 #define RX_GATE_BYTES (14 * 4)
 #define RX_FULL_TILES 512                /* rx_hist.comp FT_MAX */
+#define RX_FULL_DEFAULT 0                /* ST_VULKAN_RANKK_FULL unset */
 
 #define OPT_IDX64 1u
 #define OPT_MID 2u
@@ -359,10 +361,11 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     }
     c.fused = c.nchunk == 1;
     /* rx_hist's FULL form: many rows (FUSED) of 32-bit MidK written a subgroup a tile;
-     * ST_VULKAN_RANKK_FULL=0/1/2 picks the form (tests run each), default 2 */
+     * ST_VULKAN_RANKK_FULL=0..3 picks the form (tests run each). Default 0 (the separate
+     * kernels, the form timed on an H100) until FULL is timed there */
     if (c.fused && mid && u2 && c.seg && cap && c.pc.ntiles <= RX_FULL_TILES) {
         const char *e = st_env("ST_VULKAN_RANKK_FULL");
-        c.full = e && *e >= '0' && *e <= '3' && !e[1] ? (uint32_t)(*e - '0') : 2;
+        c.full = e && *e >= '0' && *e <= '3' && !e[1] ? (uint32_t)(*e - '0') : RX_FULL_DEFAULT;
     }
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
