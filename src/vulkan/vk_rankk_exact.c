@@ -91,6 +91,7 @@
 #define OPT_MID 2u
 #define OPT_PAIRS 4u
 #define OPT_FINAL 8u
+#define OPT_SKIPW 16u
 
 /* Mirrors the push-constant block of shaders/rx_common.glsl. */
 typedef struct rx_pc {
@@ -252,6 +253,7 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
         pc.chunk = c->nsg;
         pc.nchunk = (pc.ntiles + c->nsg - 1) / c->nsg;
     }
+    if (c->full >= 2) pc.opts |= OPT_SKIPW; /* rows rx_hist FULL wrote */
     if (s == ST_OK) s = rx_go(c, "write", true, spec, 4, (uint64_t)rows * pc.nchunk, &pc);
     stvk_gate_restore(outer);
     return s;

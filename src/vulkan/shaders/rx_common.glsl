@@ -55,6 +55,7 @@ layout(push_constant) uniform PC {
 #define OPT_MID 2u    // two targets (MidK): slots 0 and 1; else slot 1 only
 #define OPT_PAIRS 4u  // compaction writes (score, column) pairs (TopK/BottomK: sorted later)
 #define OPT_FINAL 8u  // sort/merge: write the outputs
+#define OPT_SKIPW 16u // rx_write: skip the rows rx_hist's FULL form wrote (F_WRITTEN)
 
 #define F_DONE 1u    // every digit known: pre = exact score, rank = occurrence index
 #define F_GATHER 2u  // the buckets were small enough: gathered, resolved from the buffer
