@@ -113,6 +113,7 @@ typedef struct rx_ctx {
     uint32_t nsg;    /* subgroups a workgroup (subgroup variants) */
     uint32_t full;   /* rx_hist's FULL form: 0 none, 1 finishes gathered rows' select + offsets, 2 + outputs,
                       * 3 + the next tile's loads in flight */
+    uint32_t wtiles; /* seg rx_write: tiles a subgroup (> 1: the next one's loads in flight) */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -226,7 +227,7 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     pc.opts |= opts;
     uint32_t tile = pc.tile, ipt = tile / c->wg;
     ipt = ipt < 1 ? 1 : ipt > 16 ? 16 : ipt;
-    uint32_t spec[4] = {c->wg, tile, ipt, !u2};
+    uint32_t spec[5] = {c->wg, tile, ipt, !u2, c->wtiles > 1};
     if (!u2) {
         pc.nchunk = 1;
         return rx_go(c, "write", true, spec, 4, rows, &pc);
@@ -249,12 +250,12 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     if (s == ST_OK && c->full) s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_REST * 4);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
     if (c->full < 2) stvk_gate_restore(outer);
-    if (c->seg) { /* a subgroup a tile: nsg tiles a workgroup */
-        pc.chunk = c->nsg;
-        pc.nchunk = (pc.ntiles + c->nsg - 1) / c->nsg;
+    if (c->seg) { /* a subgroup a tile (wtiles of them, the next one's loads in flight): nsg * wtiles tiles a workgroup */
+        pc.chunk = c->nsg * c->wtiles;
+        pc.nchunk = (pc.ntiles + pc.chunk - 1) / pc.chunk;
     }
     if (c->full >= 2) pc.opts |= OPT_SKIPW; /* rows rx_hist FULL wrote */
-    if (s == ST_OK) s = rx_go(c, "write", true, spec, 4, (uint64_t)rows * pc.nchunk, &pc);
+    if (s == ST_OK) s = rx_go(c, "write", true, spec, c->seg ? 5 : 4, (uint64_t)rows * pc.nchunk, &pc);
     stvk_gate_restore(outer);
     return s;
 }
@@ -362,6 +363,9 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         c.nchunk = (uint32_t)((n + c.chunk - 1) / c.chunk);
     }
     c.fused = c.nchunk == 1;
+    c.wtiles = 1; /* ST_VULKAN_RANKK_WTILES: 1, 2, 4 or 8 tiles a subgroup in rx_write (benchmarks) */
+    const char *wt = c.seg ? st_env("ST_VULKAN_RANKK_WTILES") : NULL;
+    if (wt && (!strcmp(wt, "2") || !strcmp(wt, "4") || !strcmp(wt, "8"))) c.wtiles = (uint32_t)(wt[0] - '0');
     /* rx_hist's FULL form: many rows (FUSED) of 32-bit MidK written a subgroup a tile;
      * ST_VULKAN_RANKK_FULL=0..3 picks the form (tests run each). Default 0 (the separate
      * kernels, the form timed on an H100) until FULL is timed there */

@@ -553,6 +553,34 @@ TEST(midk_full_forms) {
     free(y);
 }
 
+/* rx_write with several tiles a subgroup (ST_VULKAN_RANKK_WTILES), the next tile's loads
+ * in flight where a tile is one 16-subgroup-width block (wg 256 and tile 4096 here: on
+ * lavapipe's 8-wide subgroups, 128 columns); TopK/BottomK of few rows use the same
+ * compaction (pairs). Whole and partial tiles, rows off alignment. */
+TEST(write_tiles_prefetch) {
+    if (!vk_ready()) return;
+    const int64_t rows = 40, n = 17000, m = 9001;
+    void *x = make(ST_F32, rows, n, D_RANDN);
+    void *y = make(ST_F32, rows, m + 1, D_TIES);
+    int64_t ks[] = {3, 8500};
+    for (int w = 2; w <= 4; w += 2) {
+        char v[2] = {(char)('0' + w), 0};
+        setenv("ST_VULKAN_RANKK_WTILES", v, 1);
+        for (int md = 0; md < 3; md++)
+            for (int i = 0; i < 2; i++) {
+                rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = rows, .n = n, .k = ks[i],
+                           .p = prm(256, 4096, true)};
+                run_case(&c, x);
+            }
+        rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = ST_RANK_MID, .rows = rows, .n = m, .k = m / 2, .pad = 1,
+                   .p = prm(256, 4096, true)};
+        run_case(&c, y);
+        unsetenv("ST_VULKAN_RANKK_WTILES");
+    }
+    free(x);
+    free(y);
+}
+
 #else
 TEST(skipped) { printf("  skip: built without the Vulkan backend\n"); }
 #endif

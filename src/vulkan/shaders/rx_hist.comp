@@ -267,48 +267,13 @@ void stg_set(uint j, uvec2 v) {
 uvec2 stg_get(uint j) { return uvec2(h[0][j], h[1][j]); }
 #define STG_SET(j, v) stg_set(j, v)
 #define STG_GET(j) stg_get(j)
+#define TILE_BASE(row, i) uvec3(tc[3u * (i)], tc[3u * (i) + 1u], tc[3u * (i) + 2u])
 #include "rx_wtile.glsl"
 
 // FULL >= 2: the row's outputs, a subgroup a tile (tiles sg, sg + nsg, ...) from the
-// offsets in tc. FULL 3, tiles of one 16*S block in a 16-byte aligned row: the loads of the
-// subgroup's next tile are issued before this one is written (the write's dependent steps
-// then overlap them).
+// offsets in tc; FULL 3 with the next tile's loads in flight (rx_wtile.glsl write_tiles).
 void full_write(uint row, Thr th) {
-    uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID, nt = pc.ntiles, ns = gl_NumSubgroups;
-    uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
-    bool pre = FULL == 3u && pc.tile == 16u * S && (ra & 15ul) == 0ul;
-    uint64_t obase = uint64_t(row) * pc.k;
-    uint C = STG_LEN / ns, so = gl_SubgroupID * C;
-    uvec4 y0 = uvec4(0u), y1 = uvec4(0u), y2 = uvec4(0u), y3 = uvec4(0u); // the next tile's loads
-    uint i = gl_SubgroupID;
-    bool have = pre && (i + 1u) * pc.tile <= pc.n; // tile i is a whole block (so i < nt)
-    if (have) {
-        uint e = i * 4u * S + lane; // 16-byte words
-        y0 = RawV4(ra).v[e];
-        y1 = RawV4(ra).v[e + S];
-        y2 = RawV4(ra).v[e + 2u * S];
-        y3 = RawV4(ra).v[e + 3u * S];
-    }
-    for (; i < nt; i += ns) {
-        uvec3 base = uvec3(tc[3u * i], tc[3u * i + 1u], tc[3u * i + 2u]);
-        if (!have) {
-            write_tile(row, i, th, base);
-            continue;
-        }
-        uvec4 x0 = y0, x1 = y1, x2 = y2, x3 = y3;
-        uint j = i + ns;
-        have = (j + 1u) * pc.tile <= pc.n;
-        if (have) {
-            uint e = j * 4u * S + lane;
-            y0 = RawV4(ra).v[e];
-            y1 = RawV4(ra).v[e + S];
-            y2 = RawV4(ra).v[e + 2u * S];
-            y3 = RawV4(ra).v[e + 3u * S];
-        }
-        if (taken_of(th, base) < pc.k)
-            write_block(th, obase, so, C, i * pc.tile, (i + 1u) * pc.tile, x0, x1, x2, x3, bvec4(true), bvec4(true),
-                        bvec4(true), bvec4(true), base);
-    }
+    write_tiles(row, gl_SubgroupID, pc.ntiles, th, FULL == 3u);
 }
 
 // After level 0's pick (every thread, uniform): finish a row gathered at level 0, or leave

@@ -16,6 +16,9 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint TILE = 2048u;
 layout(constant_id = 2) const uint IPT = 8u;
 layout(constant_id = 3) const uint SEQ = 0u;
+// PRE (spec 4; SEQ = 0, 32-bit subgroup variant): a subgroup writes pc.chunk / nsg tiles
+// with the next one's loads in flight (rx_wtile.glsl write_tiles).
+layout(constant_id = 4) const uint PRE = 0u;
 #include "rx_scan.glsl"
 
 #if !defined(T_I64) && defined(RX_SG)
@@ -23,6 +26,7 @@ shared uvec2 stg[(gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u)];
 #define STG_LEN uint(stg.length())
 #define STG_SET(j, v) stg[j] = (v)
 #define STG_GET(j) stg[j]
+#define TILE_BASE(row, i) U4Buf(pc.buf + (uint64_t(row) * pc.ntiles + (i)) * 16ul).v[0].xyz
 #include "rx_wtile.glsl"
 #endif
 
@@ -42,8 +46,7 @@ void main() {
 #if !defined(T_I64) && defined(RX_SG)
         // the c-th group of the row takes tiles [c * pc.chunk, (c + 1) * pc.chunk)
         uint t1 = min(pc.ntiles, (c + 1u) * pc.chunk);
-        for (uint t = c * pc.chunk + gl_SubgroupID; t < t1; t += gl_NumSubgroups)
-            write_tile(row, t, th, U4Buf(pc.buf + (uint64_t(row) * pc.ntiles + t) * 16ul).v[0].xyz);
+        write_tiles(row, c * pc.chunk + gl_SubgroupID, t1, th, PRE != 0u);
         return;
 #endif
         c0 = c * pc.chunk;

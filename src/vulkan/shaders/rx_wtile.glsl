@@ -19,7 +19,7 @@
 // lavapipe has 32 KiB in all): C = 4*S or 2*S a subgroup, a step goes out in rounds of
 // C slots.
 // The including shader defines the staging store: STG_LEN entries (uvec2), STG_SET(j, v),
-// STG_GET(j).
+// STG_GET(j); and TILE_BASE(row, i), the starting counts (uvec3) of tile i of the row.
 
 // Columns i..i+3 of the row at `ra` (those >= s1: 0, not valid).
 uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
@@ -138,6 +138,49 @@ void write_tile(uint row, uint tile, Thr th, uvec3 base) {
         uvec4 x0 = load4(ra, i0, c1, v4, k0), x1 = load4(ra, i1, c1, v4, k1);
         uvec4 x2 = load4(ra, i2, c1, v4, k2), x3 = load4(ra, i3, c1, v4, k3);
         if (!write_block(th, obase, so, C, b, c1, x0, x1, x2, x3, k0, k1, k2, k3, base)) return;
+    }
+}
+
+// Tiles t0, t0 + nsg, ... (< t1) of `row` by this subgroup. With `pre`, where the tiles are
+// one block of 16*S columns of a 16-byte aligned row, the next tile's four loads are
+// issued before this one is written: a tile's dependent steps (classify, ballots, staging)
+// then overlap them, where tile by tile each tile first waits a whole load latency (on the
+// H100, rx_hist FULL 2 -> 3 took MidK 0.821 -> 0.764 ms).
+void write_tiles(uint row, uint t0, uint t1, Thr th, bool pre) {
+    uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID, ns = gl_NumSubgroups;
+    uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul;
+    pre = pre && pc.tile == 16u * S && (ra & 15ul) == 0ul;
+    uint64_t obase = uint64_t(row) * pc.k;
+    uint C = STG_LEN / ns, so = gl_SubgroupID * C;
+    uvec4 y0 = uvec4(0u), y1 = uvec4(0u), y2 = uvec4(0u), y3 = uvec4(0u); // the next tile's loads
+    uint i = t0;
+    bool have = pre && i < t1 && (i + 1u) * pc.tile <= pc.n; // tile i is a whole block
+    if (have) {
+        uint e = i * 4u * S + lane; // 16-byte words
+        y0 = RawV4(ra).v[e];
+        y1 = RawV4(ra).v[e + S];
+        y2 = RawV4(ra).v[e + 2u * S];
+        y3 = RawV4(ra).v[e + 3u * S];
+    }
+    for (; i < t1; i += ns) {
+        uvec3 base = TILE_BASE(row, i);
+        if (!have) {
+            write_tile(row, i, th, base);
+            continue;
+        }
+        uvec4 x0 = y0, x1 = y1, x2 = y2, x3 = y3;
+        uint j = i + ns;
+        have = j < t1 && (j + 1u) * pc.tile <= pc.n;
+        if (have) {
+            uint e = j * 4u * S + lane;
+            y0 = RawV4(ra).v[e];
+            y1 = RawV4(ra).v[e + S];
+            y2 = RawV4(ra).v[e + 2u * S];
+            y3 = RawV4(ra).v[e + 3u * S];
+        }
+        if (taken_of(th, base) < pc.k)
+            write_block(th, obase, so, C, i * pc.tile, (i + 1u) * pc.tile, x0, x1, x2, x3, bvec4(true), bvec4(true),
+                        bvec4(true), bvec4(true), base);
     }
 }
 #endif
