@@ -113,6 +113,7 @@ typedef struct rx_ctx {
     uint32_t nsg;    /* subgroups a workgroup (subgroup variants) */
     uint32_t full;   /* rx_hist's FULL form: 0 none, 1 finishes gathered rows' select + offsets, 2 + outputs,
                       * 3 + the next tile's loads in flight */
+    uint32_t nq;     /* rx_hist window pass: 16-byte loads a thread a block (4; 2: fewer registers) */
     uint32_t wtiles; /* seg rx_write: tiles a subgroup (> 1: the next one's loads in flight) */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
@@ -192,7 +193,7 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
         pc.level = (uint32_t)L;
         pc.buf = hist;
         uint32_t full = L == 0 ? c->full : 0;
-        uint32_t spec[3] = {c->wg, nchunk == 1, full};
+        uint32_t spec[4] = {c->wg, nchunk == 1, full, c->nq};
         if (L > 0) s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L) * 4);
         if (s == ST_OK && full) { /* rx_hist.comp FULL: gather buffer, tile buffer, outputs */
             rx_pc fp = pc;
@@ -200,10 +201,10 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
             fp.buf2 = tiles;
             fp.out0 = vals;
             fp.out1 = idx;
-            s = rx_go(c, "hist", true, spec, 3, rows, &fp);
+            s = rx_go(c, "hist", true, spec, 4, rows, &fp);
             continue; /* level 0's gathers happened there */
         }
-        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 3, rows * nchunk, &pc);
+        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 4, rows * nchunk, &pc);
         if (s == ST_OK && nchunk > 1) s = rx_go(c, "pick", true, spec, 1, rows, &pc);
         if (s != ST_OK || L + 1 == c->nlev || pc.cap == 0) continue;
         pc.buf = gk;
@@ -363,6 +364,8 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         c.nchunk = (uint32_t)((n + c.chunk - 1) / c.chunk);
     }
     c.fused = c.nchunk == 1;
+    const char *nq = st_env("ST_VULKAN_RANKK_NQ"); /* 2 or 4 (benchmarks) */
+    c.nq = nq && !strcmp(nq, "2") ? 2 : 4;
     c.wtiles = 1; /* ST_VULKAN_RANKK_WTILES: 1, 2, 4 or 8 tiles a subgroup in rx_write (benchmarks) */
     const char *wt = c.seg ? st_env("ST_VULKAN_RANKK_WTILES") : NULL;
     if (wt && (!strcmp(wt, "2") || !strcmp(wt, "4") || !strcmp(wt, "8"))) c.wtiles = (uint32_t)(wt[0] - '0');

@@ -581,6 +581,28 @@ TEST(write_tiles_prefetch) {
     free(y);
 }
 
+/* rx_hist's window pass with blocks of 2 16-byte loads a thread (ST_VULKAN_RANKK_NQ=2)
+ * instead of 4: random rows, and runs of equal values (a subgroup's one add for a whole
+ * block, 4 * NQ elements a lane). */
+TEST(window_half_blocks) {
+    if (!vk_ready()) return;
+    const int64_t rows = 512, n = 16384;
+    float *x = make(ST_F32, rows, n, D_RANDN);
+    float *y = malloc(sizeof(float) * (size_t)(rows * n));
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < n; c++) y[r * n + c] = (float)(((c + r * 37) / 3000) % 5);
+    setenv("ST_VULKAN_RANKK_NQ", "2", 1);
+    for (int m = 0; m < 3; m++) {
+        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = 5000,
+                   .p = prm(256, 4096, true)};
+        run_case(&c, x);
+        run_case(&c, y);
+    }
+    unsetenv("ST_VULKAN_RANKK_NQ");
+    free(x);
+    free(y);
+}
+
 #else
 TEST(skipped) { printf("  skip: built without the Vulkan backend\n"); }
 #endif

@@ -31,6 +31,9 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint FUSED = 1u;
 layout(constant_id = 2) const uint FULL = 0u;
+// NQ (spec 3): 16-byte loads a thread a block of the window pass: 4, or 2 (half the
+// registers for the loads and bins, half the loads in flight; ST_VULKAN_RANKK_NQ)
+layout(constant_id = 3) const uint NQ = 4u;
 #include "rx_scan.glsl"
 #include "rx_radix.glsl"
 
@@ -76,12 +79,12 @@ void stream(uint row, uint c0, uint c1, uint L) {
     if ((ra & 15ul) == 0ul) {
         uint nblk = (c1 - c0) / (16u * WG); // blocks of 16 columns a thread
         if (win) // a short body per element: its bin; one check per block for a subgroup in one bin
-            for (uint bk = 0u; bk < nblk; bk++) {
+            for (uint bk = 0u; bk < nblk * (4u / NQ); bk++) { // blocks of NQ 16-byte loads a thread
                 uvec4 v[4];
-                [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[(bk * 4u + q) * WG + t];
+                [[unroll]] for (uint q = 0u; q < NQ; q++) v[q] = RawV4(ra).v[(bk * NQ + q) * WG + t];
                 uint b[16];
                 bool same = true;
-                [[unroll]] for (uint e = 0u; e < 16u; e++) {
+                [[unroll]] for (uint e = 0u; e < 4u * NQ; e++) {
                     KT sc = score_bits(v[e >> 2u][e & 3u]), d = sc - base;
                     bool in_w = sc >= base && (d >> sh) < KT(2048u);
                     b[e] = in_w ? uint(d >> sh) : 0xFFFFFFFFu;
@@ -91,11 +94,11 @@ void stream(uint row, uint c0, uint c1, uint L) {
 #ifdef RX_SG
                 if (subgroupAll(same) && subgroupAllEqual(b[0])) { // ties, constant rows
                     uint lanes = subgroupBallotBitCount(subgroupBallot(true));
-                    if (b[0] != 0xFFFFFFFFu && subgroupElect()) atomicAdd(h[0][b[0]], 16u * lanes);
+                    if (b[0] != 0xFFFFFFFFu && subgroupElect()) atomicAdd(h[0][b[0]], 4u * NQ * lanes);
                     continue;
                 }
 #endif
-                [[unroll]] for (uint e = 0u; e < 16u; e++)
+                [[unroll]] for (uint e = 0u; e < 4u * NQ; e++)
                     if (b[e] != 0xFFFFFFFFu) atomicAdd(h[0][b[e]], 1u);
             }
         else
