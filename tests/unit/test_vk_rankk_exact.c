@@ -514,7 +514,7 @@ static void full_form_case(int form, const void *x, int64_t rows, int64_t n, int
     run_case(&c, x);
     stvk_trace(g_vk.index, NULL, NULL);
     char want[64];
-    snprintf(want, sizeof want, "rx_hist_f32_sg[%d,1,%d,]", wg, form);
+    snprintf(want, sizeof want, "rx_hist_f32_sg[%d,1,%d,", wg, form); /* spec: wg, fused, FULL, ... */
     const stvk_caps *caps = stvk_caps_of(g_vk.index);
     if (caps && caps->subgroup_size >= 4 && caps->full_subgroups) /* else the shared-memory variants ran */
         CHECK_MSG(strstr(t->sig, want) != NULL, "FULL=%d: no %s dispatch in %.200s", form, want, t->sig);
