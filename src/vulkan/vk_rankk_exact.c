@@ -390,11 +390,10 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
      * finds the columns after the scores) */
     if (s == ST_OK && cap) s = tmp_alloc(dev, &t[T_GK], (size_t)rows * cap * (c.ksz + 4), &a[T_GK]);
     if (s == ST_OK && cap) a[T_GC] = a[T_GK] + (uint64_t)rows * cap * c.ksz;
-    if (s == ST_OK && u2 && c.full) { /* rx_hist FULL sets every row's tile counts */
+    if (s == ST_OK && u2) {
         s = tmp_alloc(dev, &t[T_TILES], (size_t)rows * c.pc.ntiles * 16, &a[T_TILES]);
-    } else if (s == ST_OK && u2) {
-        s = tmp_alloc(dev, &t[T_TILES], (size_t)rows * c.pc.ntiles * 16, &a[T_TILES]);
-        if (s == ST_OK) s = stvk_fill_u32(dev, t[T_TILES].h, 0, t[T_TILES].n, 0);
+        /* zero, except where rx_hist FULL sets every row's tile counts itself */
+        if (s == ST_OK && !c.full) s = stvk_fill_u32(dev, t[T_TILES].h, 0, t[T_TILES].n, 0);
     }
     if (s == ST_OK) { /* a fill is never gated: the words start at zero even under a closed gate */
         s = tmp_alloc(dev, &t[T_GATE], RX_GATE_BYTES, &a[T_GATE]);

@@ -21,10 +21,13 @@
 // columns after all rows' scores), the remaining digits from the gathered elements, the
 // tile counts and their prefix offsets in shared memory; FULL = 1 stores the offsets in
 // the tile buffer (pc.buf2) for rx_write, FULL = 2 also writes the row's outputs (pc.out0,
-// pc.out1) a subgroup a tile, staging in h (FULL = 3: with the next tile's loads in flight). One kernel then reads the row two or three
-// times, with no dependent dispatches between: a workgroup's serial parts (the resolve,
-// the scan) overlap the other workgroups' streaming. Other rows zero their tile counts
-// and go on in the separate kernels behind the gate word GATE_REST.
+// pc.out1) a subgroup a tile, staging in h (FULL = 3: with the next tile's loads in
+// flight). One kernel then reads the row two or three times, with no dependent
+// dispatches between: a workgroup's serial parts (the resolve, the scan) overlap the
+// other workgroups' streaming. Other rows zero their tile counts and go on in the
+// separate kernels behind the gate word GATE_REST. On the H100 the fused kernel takes 97
+// registers (two workgroups a multiprocessor) and loses to the separate kernels
+// (docs/benchmarks.md), so it is opt-in (ST_VULKAN_RANKK_FULL).
 #version 460
 #include "common.glsl"
 #include "rx_common.glsl"
@@ -241,13 +244,7 @@ Thr full_resolve(CU32Buf gk, CU32Buf gc) {
         barrier();
         pick(L);
     }
-    Thr th;
-    th.has_a = first_slot() == 0u;
-    th.sa = s_pre[0];
-    th.sb = s_pre[1];
-    th.oa = s_rank[0];
-    th.ob = s_rank[1];
-    th.same = th.has_a && th.sa == th.sb;
+    Thr th = state_thr();
     uint ts = findLSB(pc.tile);
     for (uint i = t; i < cnt; i += WG) {
         uvec3 e = classify(th, gk.v[i]);
@@ -260,7 +257,7 @@ Thr full_resolve(CU32Buf gk, CU32Buf gc) {
     return th;
 }
 
-// FULL 2: the compaction's staging lives in h (free by then): entry j's two words at
+// FULL >= 2: the compaction's staging lives in h (free by then): entry j's two words at
 // h[0][j], h[1][j].
 #define STG_LEN min(2048u, (gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u))
 void stg_set(uint j, uvec2 v) {
@@ -288,7 +285,7 @@ void full_row(uint row, uint c0, uint c1) {
     if ((s_flags & F_GATHER) == 0u) {
         for (uint i = t; i < nt; i += WG) tb.v[i] = uvec4(0u);
         if (t == 0u) {
-            U32Buf(pc.gate).v[GATE_REST] = 1u;
+            if (pc.gate != 0ul) U32Buf(pc.gate).v[GATE_REST] = 1u;
             state_store(row);
         }
         return;

@@ -56,6 +56,19 @@ void state_store(uint row) {
     S.r[row].wsh = s_wsh;
 }
 
+// The compaction's thresholds from the row state in shared memory (every digit known:
+// rx_common.glsl load_thr reads the same from RowState).
+Thr state_thr() {
+    Thr th;
+    th.has_a = first_slot() == 0u;
+    th.sa = s_pre[0];
+    th.sb = s_pre[1];
+    th.oa = s_rank[0];
+    th.ob = s_rank[1];
+    th.same = th.has_a && th.sa == th.sb;
+    return th;
+}
+
 // Whether the two targets need separate histograms at the current prefix.
 bool two_hists() { return first_slot() == 0u && s_pre[0] != s_pre[1]; }
 

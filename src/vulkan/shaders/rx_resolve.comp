@@ -57,13 +57,7 @@ void main() {
         pick(L);
     }
     if (pc.out0 != 0ul) { // the gathered elements' share of the tile counts
-        Thr th;
-        th.has_a = first_slot() == 0u;
-        th.sa = s_pre[0];
-        th.sb = s_pre[1];
-        th.oa = s_rank[0];
-        th.ob = s_rank[1];
-        th.same = th.has_a && th.sa == th.sb;
+        Thr th = state_thr();
         U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
         bool local = pc.ntiles <= RES_TILES; // counts gathered in shared memory first
         if (local) {

@@ -1,5 +1,5 @@
 // rx_wtile.glsl — the ordered compaction of one tile by one subgroup (32-bit inputs,
-// subgroup variants): rx_write's two-pass form, and rx_hist's whole-row form (FULL = 2).
+// subgroup variants): rx_write's two-pass form, and rx_hist's whole-row form (FULL >= 2).
 // Needs rx_common.glsl and the subgroup extensions first.
 #if !defined(T_I64) && defined(RX_SG)
 // Two-pass form (SEQ = 0), 32-bit inputs, subgroup variant: a tile (pc.tile columns, a
