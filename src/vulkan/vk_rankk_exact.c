@@ -115,6 +115,7 @@ typedef struct rx_ctx {
                       * 3 + the next tile's loads in flight */
     uint32_t nq;     /* rx_hist window pass: 16-byte loads a thread a block (4; 2: fewer registers) */
     uint32_t wtiles; /* seg rx_write: tiles a subgroup (> 1: the next one's loads in flight) */
+    uint32_t w8;     /* seg rx_write: 8*S-column steps (one staging round for two 4*S halves) */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -228,7 +229,7 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     pc.opts |= opts;
     uint32_t tile = pc.tile, ipt = tile / c->wg;
     ipt = ipt < 1 ? 1 : ipt > 16 ? 16 : ipt;
-    uint32_t spec[5] = {c->wg, tile, ipt, !u2, c->wtiles > 1};
+    uint32_t spec[6] = {c->wg, tile, ipt, !u2, c->wtiles > 1, c->w8};
     if (!u2) {
         pc.nchunk = 1;
         return rx_go(c, "write", true, spec, 4, rows, &pc);
@@ -256,7 +257,7 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
         pc.nchunk = (pc.ntiles + pc.chunk - 1) / pc.chunk;
     }
     if (c->full >= 2) pc.opts |= OPT_SKIPW; /* rows rx_hist FULL wrote */
-    if (s == ST_OK) s = rx_go(c, "write", true, spec, c->seg ? 5 : 4, (uint64_t)rows * pc.nchunk, &pc);
+    if (s == ST_OK) s = rx_go(c, "write", true, spec, c->seg ? 6 : 4, (uint64_t)rows * pc.nchunk, &pc);
     stvk_gate_restore(outer);
     return s;
 }
@@ -369,6 +370,8 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     c.wtiles = 1; /* ST_VULKAN_RANKK_WTILES: 1, 2, 4 or 8 tiles a subgroup in rx_write (benchmarks) */
     const char *wt = c.seg ? st_env("ST_VULKAN_RANKK_WTILES") : NULL;
     if (wt && (!strcmp(wt, "2") || !strcmp(wt, "4") || !strcmp(wt, "8"))) c.wtiles = (uint32_t)(wt[0] - '0');
+    const char *ws = c.seg ? st_env("ST_VULKAN_RANKK_WSTEP") : NULL; /* 4 or 8 columns a lane a step (benchmarks) */
+    c.w8 = ws && !strcmp(ws, "8");
     /* rx_hist's FULL form: many rows (FUSED) of 32-bit MidK written a subgroup a tile;
      * ST_VULKAN_RANKK_FULL=0..3 picks the form (tests run each). Default 0 (the separate
      * kernels, the form timed on an H100) until FULL is timed there */

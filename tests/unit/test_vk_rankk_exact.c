@@ -581,6 +581,41 @@ TEST(write_tiles_prefetch) {
     free(y);
 }
 
+/* rx_write with 8*S-column steps (ST_VULKAN_RANKK_WSTEP=8: two 4*S halves, one staging
+ * round): random rows and rows of ties (the scan path of both halves), unaligned rows
+ * (the per-element loads), tiles of 4*S columns a subgroup (the second half past the
+ * tile) and of 16*S, alone and with WTILES' prefetch. */
+TEST(write_steps8) {
+    if (!vk_ready()) return;
+    const int64_t rows = 40, n = 17000, m = 9001;
+    void *x = make(ST_F32, rows, n, D_RANDN);
+    void *y = make(ST_F32, rows, m + 1, D_TIES);
+    int64_t ks[] = {3, 8500, n};
+    int tiles[] = {1024, 4096};
+    setenv("ST_VULKAN_RANKK_WSTEP", "8", 1);
+    for (int w = 1; w <= 2; w++) {
+        char v[2] = {(char)('0' + w), 0};
+        setenv("ST_VULKAN_RANKK_WTILES", v, 1);
+        for (int ti = 0; ti < 2; ti++) {
+            for (int md = 0; md < 3; md++)
+                for (int i = 0; i < 3; i++) {
+                    rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = rows, .n = n,
+                               .k = ks[i], .p = prm(256, tiles[ti], true)};
+                    run_case(&c, x);
+                }
+            for (int md = 0; md < 3; md++) {
+                rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)md, .rows = rows, .n = m, .k = m / 2,
+                           .pad = 1, .p = prm(256, tiles[ti], true)};
+                run_case(&c, y);
+            }
+        }
+        unsetenv("ST_VULKAN_RANKK_WTILES");
+    }
+    unsetenv("ST_VULKAN_RANKK_WSTEP");
+    free(x);
+    free(y);
+}
+
 /* rx_hist's window pass with blocks of 2 16-byte loads a thread (ST_VULKAN_RANKK_NQ=2)
  * instead of 4: random rows, and runs of equal values (a subgroup's one add for a whole
  * block, 4 * NQ elements a lane). */

@@ -19,10 +19,14 @@ layout(constant_id = 3) const uint SEQ = 0u;
 // PRE (spec 4; SEQ = 0, 32-bit subgroup variant): a subgroup writes pc.chunk / nsg tiles
 // with the next one's loads in flight (rx_wtile.glsl write_tiles).
 layout(constant_id = 4) const uint PRE = 0u;
+// W8 (spec 5; the same variant): steps of 8*S columns, one staging round for two 4*S
+// halves (rx_wtile.glsl WT_W8); staging then holds 8 entries a thread (16 KiB at most).
+layout(constant_id = 5) const uint W8 = 0u;
 #include "rx_scan.glsl"
 
 #if !defined(T_I64) && defined(RX_SG)
-shared uvec2 stg[(gl_WorkGroupSize.x * 4u) >> (gl_WorkGroupSize.x >> 10u)];
+shared uvec2 stg[(gl_WorkGroupSize.x * (4u + 4u * W8)) >> (gl_WorkGroupSize.x >> (10u - W8))];
+#define WT_W8 (W8 != 0u)
 #define STG_LEN uint(stg.length())
 #define STG_SET(j, v) stg[j] = (v)
 #define STG_GET(j) stg[j]

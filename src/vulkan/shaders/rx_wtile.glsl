@@ -35,25 +35,40 @@ uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
     return x;
 }
 
-// One step (columns b .. b + 4*S - 1, this lane's four at i = b + 4*lane in x/ok) from the
-// counts `base` of the elements before it; returns false once the window is full.
-bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 ok, inout uvec3 base) {
+// WT_W8 (the includer's, default off): a step is 8*S columns, this lane's x at i and y at
+// i + 4*S, with one staging round for both halves (half the rounds, barriers and window
+// checks of 4*S-column steps).
+#ifndef WT_W8
+#define WT_W8 false
+#endif
+
+// One step (columns b .. b + 4*S - 1, this lane's four at i = b + 4*lane in x/ok; with
+// WT_W8 also b + 4*S .. b + 8*S - 1, this lane's at i + 4*S in y/oky) from the counts
+// `base` of the elements before it; returns false once the window is full.
+bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 ok, uvec4 y, bvec4 oky,
+                inout uvec3 base) {
     uint lane = gl_SubgroupInvocationID, S = gl_SubgroupSize;
     bool pairs = (pc.opts & OPT_PAIRS) != 0u;
     uint pf = taken_of(th, base);
     if (pf >= pc.k) return false; // the rest of the tile is past the window
-    // (strict, ==A, ==B) packed 10 bits each (a step holds <= 4*S <= 1020 of a kind)
-    uvec4 e;
-    uint loc = 0u;
+    // (strict, ==A, ==B) packed 10 bits each (a half-step holds <= 4*S <= 1020 of a kind)
+    uvec4 e, f = uvec4(0u);
+    uint loc = 0u, locy = 0u;
     bool tie = false;
     [[unroll]] for (uint l = 0u; l < 4u; l++) {
         e[l] = ok[l] ? pack3(classify(th, score_bits(x[l]))) : 0u;
         loc += e[l];
         tie = tie || e[l] > 1u;
         if (pairs) x[l] = score_bits(x[l]);
+        if (WT_W8) {
+            f[l] = oky[l] ? pack3(classify(th, score_bits(y[l]))) : 0u;
+            locy += f[l];
+            tie = tie || f[l] > 1u;
+            if (pairs) y[l] = score_bits(y[l]);
+        }
     }
-    uvec4 ps; // slot of each element; ~0u: not selected
-    uint pe;  // the step's slots: [pf, pe)
+    uvec4 ps, qs = uvec4(0xFFFFFFFFu); // slot of each element of x / y; ~0u: not selected
+    uint pe;                            // the step's slots: [pf, pe)
     if (!subgroupAny(tie)) {
         // no ties in the step (the usual case): the ties taken before it stay as they
         // are, every strict element is selected at pf + the strict ones before it,
@@ -68,24 +83,49 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
             ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
             p += e[l];
         }
+        if (WT_W8) {
+            b0 = subgroupBallot(f.x != 0u), b1 = subgroupBallot(f.y != 0u);
+            b2 = subgroupBallot(f.z != 0u), b3 = subgroupBallot(f.w != 0u);
+            p = pf + tot + subgroupBallotExclusiveBitCount(b0) + subgroupBallotExclusiveBitCount(b1) +
+                subgroupBallotExclusiveBitCount(b2) + subgroupBallotExclusiveBitCount(b3);
+            tot += subgroupBallotBitCount(b0) + subgroupBallotBitCount(b1) + subgroupBallotBitCount(b2) +
+                   subgroupBallotBitCount(b3);
+            [[unroll]] for (uint l = 0u; l < 4u; l++) {
+                qs[l] = f[l] != 0u ? p : 0xFFFFFFFFu;
+                p += f[l];
+            }
+        }
         base.x += tot;
         pe = pf + tot;
     } else {
-        // ties: one scan of the packed counts
+        // ties: one scan of the packed counts a half-step
         uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
         uvec3 u = base + unpack3(ex);
         base += unpack3(tot);
-        pe = min(taken_of(th, base), pc.k);
         [[unroll]] for (uint l = 0u; l < 4u; l++) {
             uvec3 el = unpack3(e[l]);
             uint p = taken_of(th, u), q = taken_of(th, u + el);
             u += el;
             ps[l] = q == p ? 0xFFFFFFFFu : p;
         }
+        if (WT_W8) {
+            ex = subgroupExclusiveAdd(locy), tot = subgroupAdd(locy);
+            u = base + unpack3(ex);
+            base += unpack3(tot);
+            [[unroll]] for (uint l = 0u; l < 4u; l++) {
+                uvec3 el = unpack3(f[l]);
+                uint p = taken_of(th, u), q = taken_of(th, u + el);
+                u += el;
+                qs[l] = q == p ? 0xFFFFFFFFu : p;
+            }
+        }
+        pe = min(taken_of(th, base), pc.k);
     }
     for (uint r = pf; r < pe; r += C) { // subgroup-uniform
-        [[unroll]] for (uint l = 0u; l < 4u; l++)
+        [[unroll]] for (uint l = 0u; l < 4u; l++) {
             if (ps[l] - r < C) STG_SET(so + ps[l] - r, uvec2(x[l], i + l)); // slots >= pe: not written out
+            if (WT_W8 && qs[l] - r < C) STG_SET(so + qs[l] - r, uvec2(y[l], i + 4u * S + l));
+        }
         subgroupMemoryBarrierShared();
         subgroupBarrier();
         uint m = min(C, pe - r);
@@ -113,10 +153,15 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
 bool write_block(Thr th, uint64_t obase, uint so, uint C, uint b, uint c1, uvec4 x0, uvec4 x1, uvec4 x2, uvec4 x3,
                  bvec4 k0, bvec4 k1, bvec4 k2, bvec4 k3, inout uvec3 base) {
     uint i0 = b + 4u * gl_SubgroupInvocationID, S4 = 4u * gl_SubgroupSize;
-    if (!write_step(th, obase, so, C, i0, x0, k0, base)) return false;
-    if (b + S4 >= c1 || !write_step(th, obase, so, C, i0 + S4, x1, k1, base)) return false;
-    if (b + 2u * S4 >= c1 || !write_step(th, obase, so, C, i0 + 2u * S4, x2, k2, base)) return false;
-    if (b + 3u * S4 >= c1 || !write_step(th, obase, so, C, i0 + 3u * S4, x3, k3, base)) return false;
+    if (WT_W8) { // two steps of 8*S columns
+        if (!write_step(th, obase, so, C, i0, x0, k0, x1, k1, base)) return false;
+        return b + 2u * S4 < c1 && write_step(th, obase, so, C, i0 + 2u * S4, x2, k2, x3, k3, base);
+    }
+    bvec4 no = bvec4(false);
+    if (!write_step(th, obase, so, C, i0, x0, k0, x0, no, base)) return false;
+    if (b + S4 >= c1 || !write_step(th, obase, so, C, i0 + S4, x1, k1, x1, no, base)) return false;
+    if (b + 2u * S4 >= c1 || !write_step(th, obase, so, C, i0 + 2u * S4, x2, k2, x2, no, base)) return false;
+    if (b + 3u * S4 >= c1 || !write_step(th, obase, so, C, i0 + 3u * S4, x3, k3, x3, no, base)) return false;
     return true;
 }
 
