@@ -83,7 +83,8 @@
 #define RX_TARGET_GROUPS 1024            /* spread a few rows over about this many groups */
 #define RX_GATE_UNCOUNTED 12             /* after the 2 a level: "a row left the select uncounted" (rx_common.glsl) */
 #define RX_GATE_REST 13                  /* "a row was not finished by rx_hist FULL" */
-#define RX_GATE_BYTES (14 * 4)
+#define RX_GATE_OFFS 14                  /* "a row finished the select without its prefix offsets" (ROFF) */
+#define RX_GATE_BYTES (15 * 4)
 #define RX_FULL_TILES 512                /* rx_hist.comp FT_MAX */
 #define RX_FULL_DEFAULT 0                /* ST_VULKAN_RANKK_FULL unset */
 
@@ -92,6 +93,7 @@
 #define OPT_PAIRS 4u
 #define OPT_FINAL 8u
 #define OPT_SKIPW 16u
+#define OPT_ROFF 32u
 
 /* Mirrors the push-constant block of shaders/rx_common.glsl. */
 typedef struct rx_pc {
@@ -250,6 +252,7 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     if (s == ST_OK) s = rx_go(c, "count", true, cspec, 2, perrow ? rows : rows * pc.ntiles, &pc);
     stvk_gate_restore(outer);
     if (s == ST_OK && c->full) s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_REST * 4);
+    if (s == ST_OK && (pc.opts & OPT_ROFF)) s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_OFFS * 4);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
     if (c->full < 2) stvk_gate_restore(outer);
     if (c->seg) { /* a subgroup a tile (wtiles of them, the next one's loads in flight): nsg * wtiles tiles a workgroup */
@@ -379,6 +382,10 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         const char *e = st_env("ST_VULKAN_RANKK_FULL");
         c.full = e && *e >= '0' && *e <= '3' && !e[1] ? (uint32_t)(*e - '0') : RX_FULL_DEFAULT;
     }
+    /* rx_resolve writes the prefix offsets of the rows it counts in shared memory, and
+     * rx_offsets runs only where some row finished without them (GATE_OFFS).
+     * ST_VULKAN_RANKK_ROFF=1 (benchmarks, tests); not with FULL, which has its own gate */
+    if (u2 && !c.full && st_env_on("ST_VULKAN_RANKK_ROFF")) c.pc.opts |= OPT_ROFF;
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];

@@ -522,14 +522,11 @@ static void full_form_case(int form, const void *x, int64_t rows, int64_t n, int
     unsetenv("ST_VULKAN_RANKK_FULL");
 }
 
-TEST(midk_full_forms) {
-    if (!vk_ready()) return;
-    /* x, rows of n > the gather cap (16384) of three kinds: random (finished in rx_hist),
-     * constant (done at level 0 without a gather: rx_count), and values in [1, 1.25)
-     * whose window sample positions hold 1e30 (the window misses; the plain digit leaves
-     * one bucket > cap, so level 1 reads the row and gathers it: rx_gather adds to the
-     * tile counts rx_hist zeroed); y: random rows off alignment */
-    const int64_t rows = 512, n = 17000, m = 9001;
+/* rows x n (n > the gather cap, 16384) of three kinds: random (gathered and resolved at
+ * level 0), constant (done at level 0 without a gather: rx_count), and values in
+ * [1, 1.25) whose window sample positions hold 1e30 (the window misses; the plain digit
+ * leaves one bucket > cap, so level 1 reads the row and gathers it). */
+static float *mixed_rows(int64_t rows, int64_t n) {
     float *x = make(ST_F32, rows, n, D_RANDN);
     uint32_t step = (uint32_t)(n / 512); /* rx_hist.comp's WSAMP = 512 samples */
     for (int64_t r = 0; r < rows; r++) {
@@ -539,6 +536,15 @@ TEST(midk_full_forms) {
         for (int64_t c = 0; c < n; c++) x[r * n + c] = 1.0f + 0.25f * (float)unif();
         for (uint32_t i = 0; i < 512; i++) x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = 1e30f;
     }
+    return x;
+}
+
+TEST(midk_full_forms) {
+    if (!vk_ready()) return;
+    /* x: mixed rows (random ones are finished in rx_hist; level-1 rows' rx_gather adds to
+     * the tile counts rx_hist zeroed); y: random rows off alignment */
+    const int64_t rows = 512, n = 17000, m = 9001;
+    float *x = mixed_rows(rows, n);
     void *y = make(ST_F32, rows, m + 1, D_RANDN);
     for (int form = 0; form <= 3; form++) {
         full_form_case(form, x, rows, n, 0, n / 2, 256);
@@ -551,6 +557,39 @@ TEST(midk_full_forms) {
     unsetenv("ST_VULKAN_NO_GATE");
     free(x);
     free(y);
+}
+
+/* rx_resolve writing the prefix offsets of the rows it counts in shared memory
+ * (ST_VULKAN_RANKK_ROFF=1): rx_offsets then runs only behind GATE_OFFS, for the rows
+ * done without a gather (rx_count's) and those counted with global atomics (more than
+ * 512 tiles). Mixed rows one workgroup a row; few rows (several workgroups a row: the
+ * pick kernel, TopK/BottomK's two-pass compaction); a row of 625 tiles; without gates. */
+TEST(resolve_offsets) {
+    if (!vk_ready()) return;
+    const int64_t rows = 512, n = 17000;
+    float *x = mixed_rows(rows, n);
+    float *f = mixed_rows(6, n);
+    void *c20 = make(ST_F32, 3, 20000, D_RANDN);
+    setenv("ST_VULKAN_RANKK_ROFF", "1", 1);
+    for (int gate = 0; gate < 2; gate++) {
+        if (gate) setenv("ST_VULKAN_NO_GATE", "1", 1);
+        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
+                   .p = prm(256, 4096, true)};
+        run_case(&c, x);
+        for (int md = 0; md < 3; md++) {
+            rcase d = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)md, .rows = 6, .n = n, .k = 7001,
+                       .p = prm(256, 4096, true)};
+            run_case(&d, f);
+            rcase e = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = 3, .n = 20000, .k = 9000,
+                       .p = prm(256, 64, true)};
+            run_case(&e, c20);
+        }
+        unsetenv("ST_VULKAN_NO_GATE");
+    }
+    unsetenv("ST_VULKAN_RANKK_ROFF");
+    free(x);
+    free(f);
+    free(c20);
 }
 
 /* rx_write with several tiles a subgroup (ST_VULKAN_RANKK_WTILES), the next tile's loads

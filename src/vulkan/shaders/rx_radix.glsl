@@ -148,7 +148,10 @@ void pick(uint L) {
 void after_pick(uint L, bool here) {
     if (L + 1u >= NLEV || geo_bits(s_wsh, L + 1u) == 0u) {
         s_flags = F_DONE; // not gathered, so not counted: rx_count reads this row
-        if (pc.gate != 0ul) U32Buf(pc.gate).v[GATE_UNCOUNTED] = 1u;
+        if (pc.gate != 0ul) {
+            U32Buf(pc.gate).v[GATE_UNCOUNTED] = 1u;
+            U32Buf(pc.gate).v[GATE_OFFS] = 1u;
+        }
         return;
     }
     uint need;

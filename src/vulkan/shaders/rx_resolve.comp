@@ -3,7 +3,11 @@
 // target's score, and its occurrence index. Sets F_DONE. With pc.out0 != 0 it then adds
 // the gathered elements' (strict, ==A, ==B) to the tile counts rx_gather began (summed
 // per tile in shared memory first where the row has at most RES_TILES tiles: one global
-// atomic per tile and class instead of one per element), and sets F_COUNTED. Groups: rows.
+// atomic per tile and class instead of one per element), and sets F_COUNTED. With
+// OPT_ROFF such a row's counts are complete here (rx_gather's strict counts came in an
+// earlier dispatch), so the workgroup adds them to the global ones and writes the row's
+// exclusive prefix offsets itself (F_OFFSETS: rx_offsets skips it); a row counted with
+// global atomics sets GATE_OFFS instead. Groups: rows.
 #version 460
 #include "common.glsl"
 #include "rx_common.glsl"
@@ -56,6 +60,7 @@ void main() {
         barrier();
         pick(L);
     }
+    bool offs = false; // the row's prefix offsets written here (OPT_ROFF)
     if (pc.out0 != 0ul) { // the gathered elements' share of the tile counts
         Thr th = state_thr();
         U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
@@ -75,16 +80,31 @@ void main() {
             [[unroll]] for (uint q = 0u; q < 4u; q++)
                 if (i0 + q * WG < cnt) count_tile(row, classify(th, kv[q]), cv[q] / pc.tile, local);
         }
-        if (local) {
+        if (local && (pc.opts & OPT_ROFF) != 0u) {
+            barrier();
+            U4Buf B = U4Buf(pc.out0 + uint64_t(row) * pc.ntiles * 16ul);
+            uvec3 carry = uvec3(0u);
+            for (uint b = 0u; b < pc.ntiles; b += WG) { // workgroup-uniform
+                uint i = b + t;
+                uvec3 v = uvec3(0u);
+                if (i < pc.ntiles) v = B.v[i].xyz + uvec3(tcnt[3u * i], tcnt[3u * i + 1u], tcnt[3u * i + 2u]);
+                uvec3 tot;
+                uvec3 ex = scan_u3(v, tot);
+                if (i < pc.ntiles) B.v[i] = uvec4(carry + ex, 0u);
+                carry += tot;
+            }
+            offs = true;
+        } else if (local) {
             barrier();
             for (uint i = t; i < 3u * pc.ntiles; i += gl_WorkGroupSize.x) {
                 uint v = tcnt[i];
                 if (v != 0u) atomicAdd(U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + i / 3u) * 16ul).v[i % 3u], v);
             }
         }
+        if (!offs && t == 0u && pc.gate != 0ul) U32Buf(pc.gate).v[GATE_OFFS] = 1u;
     }
     if (t == 0u) {
-        s_flags = F_DONE | (pc.out0 != 0ul ? F_COUNTED : 0u);
+        s_flags = F_DONE | (pc.out0 != 0ul ? F_COUNTED : 0u) | (offs ? F_OFFSETS : 0u);
         state_store(row);
     }
 }
