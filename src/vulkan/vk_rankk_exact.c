@@ -118,6 +118,7 @@ typedef struct rx_ctx {
     uint32_t nq;     /* rx_hist window pass: 16-byte loads a thread a block (4; 2: fewer registers) */
     uint32_t wtiles; /* seg rx_write: tiles a subgroup (> 1: the next one's loads in flight) */
     uint32_t w8;     /* seg rx_write: 8*S-column steps (one staging round for two 4*S halves) */
+    bool gres;       /* rx_gather resolves its rows itself (rx_gres: no rx_resolve dispatch) */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -213,8 +214,8 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
         pc.buf = gk;
         pc.buf2 = gc;
         s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L + 1) * 4);
-        if (s == ST_OK) s = rx_go(c, "gather", true, spec, 1, rows * nchunk, &pc);
-        if (s == ST_OK) s = rx_go(c, "resolve", true, spec, 1, rows, &pc);
+        if (s == ST_OK) s = rx_go(c, c->gres ? "gres" : "gather", true, spec, 1, rows * nchunk, &pc);
+        if (s == ST_OK && !c->gres) s = rx_go(c, "resolve", true, spec, 1, rows, &pc);
     }
     stvk_gate_restore(outer);
     return s;
@@ -386,6 +387,9 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
      * rx_offsets runs only where some row finished without them (GATE_OFFS).
      * ST_VULKAN_RANKK_ROFF=1 (benchmarks, tests); not with FULL, which has its own gate */
     if (u2 && !c.full && st_env_on("ST_VULKAN_RANKK_ROFF")) c.pc.opts |= OPT_ROFF;
+    /* rx_gather goes on to resolve the rows it gathered in the same workgroup (one
+     * workgroup a row, subgroup variants): ST_VULKAN_RANKK_GRES=1 (benchmarks, tests) */
+    c.gres = c.fused && c.sg && !c.full && st_env_on("ST_VULKAN_RANKK_GRES");
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];

@@ -592,6 +592,60 @@ TEST(resolve_offsets) {
     free(c20);
 }
 
+/* rx_gather resolving the rows it gathered in the same workgroup (ST_VULKAN_RANKK_GRES=1:
+ * one workgroup a row, subgroup variants), its strict tile counts taken from shared
+ * memory; alone and with ROFF (offsets there too), with and without gates. Mixed rows
+ * (level-0 gathers, rx_count's constant rows, level-1 gathers), rows off alignment, i64
+ * rows (six levels), TopK/BottomK of many rows (no tile counts), rows of 625 tiles (the
+ * counts through global atomics). The trace shows rx_gres ran and rx_resolve did not. */
+static void gres_case(rcase *c, const void *x) {
+    trace_rec *t = calloc(1, sizeof *t);
+    stvk_trace(g_vk.index, on_dispatch, t);
+    run_case(c, x);
+    stvk_trace(g_vk.index, NULL, NULL);
+    const stvk_caps *caps = stvk_caps_of(g_vk.index);
+    if (caps && caps->subgroup_size >= 4 && caps->full_subgroups) { /* else the shared-memory variants ran */
+        CHECK_MSG(strstr(t->sig, "rx_gres_") != NULL, "no rx_gres dispatch in %.200s", t->sig);
+        CHECK_MSG(strstr(t->sig, "rx_resolve_") == NULL, "rx_resolve dispatched with GRES: %.200s", t->sig);
+    }
+    free(t);
+}
+
+TEST(gather_resolves) {
+    if (!vk_ready()) return;
+    const int64_t rows = 512, n = 17000, m = 9001;
+    float *x = mixed_rows(rows, n);
+    void *y = make(ST_F32, rows, m + 1, D_RANDN);
+    void *z = make(ST_I64, 520, 20000, D_RANDN);
+    void *w = make(ST_F32, 520, 20000, D_RANDN);
+    setenv("ST_VULKAN_RANKK_GRES", "1", 1);
+    for (int v = 0; v < 3; v++) {
+        if (v >= 1) setenv("ST_VULKAN_RANKK_ROFF", "1", 1);
+        if (v == 2) setenv("ST_VULKAN_NO_GATE", "1", 1);
+        rcase a = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
+                   .p = prm(256, 4096, true)};
+        gres_case(&a, x);
+        for (int md = 0; md < 2 && v == 0; md++) { /* the kernels' other shapes: once */
+            rcase b = {.dt = ST_F32, .idt = ST_I64, .mode = ST_RANK_MID, .rows = rows, .n = m, .k = m / 2 + 1,
+                       .pad = 1, .p = prm(256, 4096, true)};
+            if (md == 0) gres_case(&b, y);
+            rcase c = {.dt = ST_I64, .idt = ST_I64, .mode = md ? ST_RANK_TOP : ST_RANK_MID, .rows = 520, .n = 20000,
+                       .k = 777, .p = prm(256, 4096, true)};
+            gres_case(&c, z);
+        }
+        rcase d = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = 520, .n = 20000, .k = 9000,
+                   .p = prm(256, 64, true)};
+        gres_case(&d, w);
+        unsetenv("ST_VULKAN_NO_GATE");
+        unsetenv("ST_VULKAN_RANKK_ROFF");
+    }
+    unsetenv("ST_VULKAN_RANKK_GRES");
+    free(x);
+    free(y);
+    free(z);
+    free(w);
+}
+
 /* rx_write with several tiles a subgroup (ST_VULKAN_RANKK_WTILES), the next tile's loads
  * in flight where a tile is one 16-subgroup-width block (wg 256 and tile 4096 here: on
  * lavapipe's 8-wide subgroups, 128 columns); TopK/BottomK of few rows use the same
@@ -630,7 +684,7 @@ TEST(write_steps8) {
     void *x = make(ST_F32, rows, n, D_RANDN);
     void *y = make(ST_F32, rows, m + 1, D_TIES);
     int64_t ks[] = {3, 8500, n};
-    int tiles[] = {1024, 4096};
+    int tiles[] = {1024, 4096}; /* a subgroup's tile: 4*S (the second half past it) and 16*S columns */
     setenv("ST_VULKAN_RANKK_WSTEP", "8", 1);
     for (int w = 1; w <= 2; w++) {
         char v[2] = {(char)('0' + w), 0};
@@ -638,6 +692,7 @@ TEST(write_steps8) {
         for (int ti = 0; ti < 2; ti++) {
             for (int md = 0; md < 3; md++)
                 for (int i = 0; i < 3; i++) {
+                    if (i == 2 && (md != 2 || w != 1)) continue; /* k = n: MidK, once a tile */
                     rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = rows, .n = n,
                                .k = ks[i], .p = prm(256, tiles[ti], true)};
                     run_case(&c, x);

@@ -7,6 +7,10 @@
 // pc.tile columns, the elements that are strictly inside the window already by their
 // prefix (between the two buckets) to the tile counts (u32 x4 [rows][ntiles]): with
 // rx_resolve's counts of the gathered elements, rx_count can skip the row.
+// RX_GRES (subgroup variants, one workgroup a row): the workgroup then resolves the row
+// itself (rx_resolve.glsl resolve_row) from what it gathered, with its strict tile counts
+// still in shared memory: no rx_resolve dispatch, and one row's serial resolve overlaps
+// the other workgroups' reads.
 #version 460
 #include "common.glsl"
 #include "rx_common.glsl"
@@ -21,6 +25,21 @@ layout(local_size_x_id = 0) in;
 shared KT g_pre[2];
 shared uint g_on, g_sum, g_wsh;
 shared uint g_cnt; // one workgroup per row (nchunk == 1): the row's count, kept here
+
+#ifdef RX_GRES
+// the gather buffer is read back by this workgroup: coherent
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer GU32Buf { uint v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 8) coherent buffer GU64Buf { uint64_t v[]; };
+#ifdef T_I64
+#define GKBuf GU64Buf
+#else
+#define GKBuf GU32Buf
+#endif
+#define GCBuf GU32Buf
+#else
+#define GKBuf KBuf
+#define GCBuf U32Buf
+#endif
 
 // Prefix sq lies strictly between the two target buckets (MidK) or above the one: the
 // element is selected whatever the later digits say.
@@ -56,6 +75,15 @@ uint take_slots(uint np, bool own, uint row) {
 }
 #endif
 
+#ifdef RX_GRES
+#include "rx_scan.glsl"
+#include "rx_radix.glsl"
+#define RES_KBUF GKBuf
+#define RES_UBUF GCBuf
+#define RES_STRICT(i) g_tc[i] // called only where the gather counted in g_tc (local)
+#include "rx_resolve.glsl"
+#endif
+
 void main() {
     uint g = group_linear();
     if (g >= pc.rows * pc.nchunk) return;
@@ -77,8 +105,8 @@ void main() {
     KT pm = mask_from(geo_shift(g_wsh, pc.level)), p0 = g_pre[0], p1 = g_pre[1];
     bool mid = (pc.opts & OPT_MID) != 0u;
     TBuf xb = row_x(row);
-    KBuf gk = KBuf(pc.buf + uint64_t(row) * pc.cap * (KW / 8u));
-    U32Buf gc = U32Buf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
+    GKBuf gk = GKBuf(pc.buf + uint64_t(row) * pc.cap * (KW / 8u));
+    GCBuf gc = GCBuf(pc.buf2 + uint64_t(row) * pc.cap * 4u);
     uint c0 = c * pc.chunk, c1 = min(pc.n, c0 + pc.chunk);
     bool counting = pc.out0 != 0ul;
     const uint WG = gl_WorkGroupSize.x;
@@ -173,11 +201,13 @@ void main() {
                 slot++;
             }
     }
+#ifndef RX_GRES // (with RX_GRES, resolve_row takes them from g_tc)
     if (local) { // the row's tile counts (no other workgroup adds to them yet)
         barrier();
         for (uint i = t; i < pc.ntiles; i += WG)
             if (g_tc[i] != 0u) U32Buf(pc.out0 + (uint64_t(row) * pc.ntiles + i) * 16ul).v[0] += g_tc[i];
     }
+#endif
 #else
     for (uint a = c0; a < c1;) {
         uint b = counting ? min(c1, (a / pc.tile + 1u) * pc.tile) : c1;
@@ -212,8 +242,21 @@ void main() {
         a = b;
     }
 #endif
+#ifdef RX_GRES
+    // one workgroup a row here (the host checks): the gathered elements, visible to the
+    // whole workgroup, then the row's remaining levels
+    memoryBarrierBuffer();
+    barrier();
+    if (t == 0u) {
+        state_load(row, 1u);
+        s_gcount = g_cnt;
+    }
+    barrier();
+    resolve_row(row, gk, gc);
+#else
     if (own) {
         barrier();
         if (t == 0u) S.r[row].gcount = g_cnt;
     }
+#endif
 }
