@@ -667,14 +667,14 @@ TEST(loads_prefetched) {
         rcase a = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
                    .p = prm(256, 4096, true)};
         run_case(&a, x);
-        for (int md = 0; md < 3; md++) {
+        for (int md = v == 0 ? 0 : 2; md < 3; md++) { /* TopK/BottomK and unaligned rows: once */
             rcase b = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = rows, .n = m, .k = 5000,
                        .p = prm(256, 4096, true)};
             run_case(&b, y);
         }
         rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = ST_RANK_MID, .rows = rows, .n = m, .k = m / 2, .pad = 1,
                    .p = prm(256, 4096, true)};
-        run_case(&c, u);
+        if (v == 0) run_case(&c, u);
         unsetenv("ST_VULKAN_RANKK_NQ");
         unsetenv("ST_VULKAN_RANKK_GRES");
     }
