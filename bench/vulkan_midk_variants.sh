@@ -5,9 +5,11 @@
 # pipeline statistics (registers, shared memory) for a few of them, then the exactness
 # tests of that build on the card. Tees everything to $OUT/log when $OUT is set (a run
 # cut short still returns what it printed).
-# A config is "WTILES,NQ,WSTEP,ROFF,GRES" (docs/env.md: ST_VULKAN_RANKK_WTILES, _NQ,
-# _WSTEP, _ROFF, _GRES); "1,4,4,0,0" is the default. CONFIGS overrides the list, CASE the shape
-# (default MidK 1024x65536 k=32768, the issue-6 goal of <= 0.6 ms on an H100), REPS (50).
+# A config is "default" or NAME=VALUE pairs joined by '+', each NAME short for
+# ST_VULKAN_RANKK_NAME (docs/env.md): WTILES, NQ, WSTEP, ROFF, GRES, HPRE, GPRE, FULL.
+# CONFIGS overrides the list, PROFILE the configs profiled after the default, CASE the
+# shape (default MidK 1024x65536 k=32768, the issue-6 goal of <= 0.6 ms on an H100), REPS
+# (50).
 set -uo pipefail
 NAME=${1:-head}
 cd "$(dirname "$0")/.."
@@ -16,11 +18,11 @@ source bench/gpu_env.sh
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null
 CASE=${CASE:-"midk --rows 1024 --cols 65536 --k 32768"}
 M="bench $CASE --device vulkan --reps ${REPS:-50}"
-read -r -a CF <<<"${CONFIGS:-1,4,4,0,0 2,4,4,0,0 4,4,4,0,0 8,4,4,0,0 1,4,8,0,0 2,4,8,0,0 4,4,8,0,0 8,4,8,0,0 1,2,4,0,0 1,4,4,1,0 1,4,4,0,1 1,4,4,1,1 1,2,4,1,1 2,2,8,1,1 4,2,8,1,1 8,2,8,1,1}"
-cfg_env() { # "W,Q,S,R,G" -> env assignments
-  local w q s r g
-  IFS=, read -r w q s r g <<<"$1"
-  echo "ST_VULKAN_RANKK_WTILES=$w ST_VULKAN_RANKK_NQ=$q ST_VULKAN_RANKK_WSTEP=$s ST_VULKAN_RANKK_ROFF=${r:-0} ST_VULKAN_RANKK_GRES=${g:-0}"
+read -r -a CF <<<"${CONFIGS:-default WTILES=2 WTILES=4 WTILES=8 WSTEP=8 WTILES=2+WSTEP=8 WTILES=4+WSTEP=8 NQ=2 HPRE=1 NQ=2+HPRE=1 GPRE=1 ROFF=1 GRES=1 ROFF=1+GRES=1 ROFF=1+GRES=1+GPRE=1 WTILES=4+WSTEP=8+ROFF=1+GRES=1+GPRE=1+HPRE=1 WTILES=4+WSTEP=8+ROFF=1+GRES=1+GPRE=1+NQ=2}"
+cfg_env() { # "A=1+B=2" -> ST_VULKAN_RANKK_A=1 ST_VULKAN_RANKK_B=2; "default" -> nothing
+  [ "$1" = default ] && return
+  local IFS=+
+  for kv in $1; do printf 'ST_VULKAN_RANKK_%s ' "$kv"; done
 }
 one() { env $(cfg_env "$1") bash -c "source bench/gpu_env.sh >/dev/null; gl_spiral $NAME $M" 2>&1 | grep -E '^device_ms|rror'; }
 echo "== warm-up (the first run on a cold card reads ~3 ms)"
@@ -28,7 +30,7 @@ one "${CF[0]}"
 for r in 1 2; do
   for c in "${CF[@]}"; do echo "== round $r config $c"; one "$c"; done
 done
-for c in "${CF[0]}" ${PROFILE:-1,4,4,1,1 4,2,8,1,1 2,4,8,0,0}; do
+for c in "${CF[0]}" ${PROFILE:-HPRE=1 GPRE=1+ROFF=1+GRES=1 WTILES=4+WSTEP=8}; do
   echo "== profile $c"
   env ST_VULKAN_PROFILE=1 $(cfg_env "$c") bash -c "source bench/gpu_env.sh >/dev/null; gl_spiral $NAME $M" 2>&1 |
     grep -B1 -A1 -E 'rx_|fill|GPU time' | grep -vE '^--$' | head -40

@@ -119,6 +119,8 @@ typedef struct rx_ctx {
     uint32_t wtiles; /* seg rx_write: tiles a subgroup (> 1: the next one's loads in flight) */
     uint32_t w8;     /* seg rx_write: 8*S-column steps (one staging round for two 4*S halves) */
     bool gres;       /* rx_gather resolves its rows itself (rx_gres: no rx_resolve dispatch) */
+    uint32_t hpre;   /* rx_hist's window pass: the next block's loads in flight */
+    uint32_t gpre;   /* rx_gather's block loop: the next block's loads in flight */
     rx_pc pc;        /* the fields common to every kernel */
 } rx_ctx;
 
@@ -197,7 +199,8 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
         pc.level = (uint32_t)L;
         pc.buf = hist;
         uint32_t full = L == 0 ? c->full : 0;
-        uint32_t spec[4] = {c->wg, nchunk == 1, full, c->nq};
+        uint32_t spec[5] = {c->wg, nchunk == 1, full, c->nq, c->hpre};
+        uint32_t gspec[2] = {c->wg, c->gpre};
         if (L > 0) s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L) * 4);
         if (s == ST_OK && full) { /* rx_hist.comp FULL: gather buffer, tile buffer, outputs */
             rx_pc fp = pc;
@@ -205,16 +208,16 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
             fp.buf2 = tiles;
             fp.out0 = vals;
             fp.out1 = idx;
-            s = rx_go(c, "hist", true, spec, 4, rows, &fp);
+            s = rx_go(c, "hist", true, spec, 5, rows, &fp);
             continue; /* level 0's gathers happened there */
         }
-        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 4, rows * nchunk, &pc);
+        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 5, rows * nchunk, &pc);
         if (s == ST_OK && nchunk > 1) s = rx_go(c, "pick", true, spec, 1, rows, &pc);
         if (s != ST_OK || L + 1 == c->nlev || pc.cap == 0) continue;
         pc.buf = gk;
         pc.buf2 = gc;
         s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L + 1) * 4);
-        if (s == ST_OK) s = rx_go(c, c->gres ? "gres" : "gather", true, spec, 1, rows * nchunk, &pc);
+        if (s == ST_OK) s = rx_go(c, c->gres ? "gres" : "gather", true, gspec, 2, rows * nchunk, &pc);
         if (s == ST_OK && !c->gres) s = rx_go(c, "resolve", true, spec, 1, rows, &pc);
     }
     stvk_gate_restore(outer);
@@ -390,6 +393,11 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     /* rx_gather goes on to resolve the rows it gathered in the same workgroup (one
      * workgroup a row, subgroup variants): ST_VULKAN_RANKK_GRES=1 (benchmarks, tests) */
     c.gres = c.fused && c.sg && !c.full && st_env_on("ST_VULKAN_RANKK_GRES");
+    /* the next block's 16-byte loads in flight while one is processed: rx_hist's window
+     * pass (ST_VULKAN_RANKK_HPRE=1), rx_gather's block loop (ST_VULKAN_RANKK_GPRE=1);
+     * benchmarks and tests */
+    c.hpre = st_env_on("ST_VULKAN_RANKK_HPRE");
+    c.gpre = st_env_on("ST_VULKAN_RANKK_GPRE");
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];

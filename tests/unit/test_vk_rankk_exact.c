@@ -646,6 +646,45 @@ TEST(gather_resolves) {
     free(w);
 }
 
+/* The next block's 16-byte loads in flight while one is processed: rx_hist's window pass
+ * (ST_VULKAN_RANKK_HPRE=1, with 4 and 2 loads a block) and rx_gather's block loop
+ * (ST_VULKAN_RANKK_GPRE=1, also in rx_gres). Mixed rows (level-0 and level-1 gathers,
+ * constant rows), runs of equal values (a block's one add, then the next block),
+ * unaligned rows (no 16-byte path), rows of 4 whole blocks a workgroup. */
+TEST(loads_prefetched) {
+    if (!vk_ready()) return;
+    const int64_t rows = 512, n = 17000, m = 16384;
+    float *x = mixed_rows(rows, n);
+    float *y = malloc(sizeof(float) * (size_t)(rows * m));
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < m; c++) y[r * m + c] = (float)(((c + r * 37) / 3000) % 5) + (c % 7 == 0 ? 0.5f : 0.0f);
+    void *u = make(ST_F32, rows, m + 1, D_RANDN);
+    setenv("ST_VULKAN_RANKK_HPRE", "1", 1);
+    setenv("ST_VULKAN_RANKK_GPRE", "1", 1);
+    for (int v = 0; v < 3; v++) {
+        if (v == 1) setenv("ST_VULKAN_RANKK_NQ", "2", 1);
+        if (v == 2) setenv("ST_VULKAN_RANKK_GRES", "1", 1);
+        rcase a = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
+                   .p = prm(256, 4096, true)};
+        run_case(&a, x);
+        for (int md = v == 0 ? 0 : 2; md < 3; md++) { /* TopK/BottomK and unaligned rows: once */
+            rcase b = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = rows, .n = m, .k = 5000,
+                       .p = prm(256, 4096, true)};
+            run_case(&b, y);
+        }
+        rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = ST_RANK_MID, .rows = rows, .n = m, .k = m / 2, .pad = 1,
+                   .p = prm(256, 4096, true)};
+        if (v == 0) run_case(&c, u);
+        unsetenv("ST_VULKAN_RANKK_NQ");
+        unsetenv("ST_VULKAN_RANKK_GRES");
+    }
+    unsetenv("ST_VULKAN_RANKK_HPRE");
+    unsetenv("ST_VULKAN_RANKK_GPRE");
+    free(x);
+    free(y);
+    free(u);
+}
+
 /* rx_write with several tiles a subgroup (ST_VULKAN_RANKK_WTILES), the next tile's loads
  * in flight where a tile is one 16-subgroup-width block (wg 256 and tile 4096 here: on
  * lavapipe's 8-wide subgroups, 128 columns); TopK/BottomK of few rows use the same

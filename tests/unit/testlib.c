@@ -61,21 +61,30 @@ int tl_main(int argc, char **argv) {
     g_seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
     printf("seed=%llu (set ST_TEST_SEED to replay)\n", (unsigned long long)g_seed);
     int passed = 0, failed = 0;
+    /* arguments: NAME runs only the tests named; -NAME leaves that test out */
+    int picks = 0;
+    for (int j = 1; j < argc; j++) picks += argv[j][0] != '-';
     for (int i = 0; i < g_ntests; i++) {
-        if (argc > 1) {
-            int hit = 0;
-            for (int j = 1; j < argc; j++)
-                if (strcmp(argv[j], g_tests[i].name) == 0) hit = 1;
-            if (!hit) continue;
+        int hit = 0, out = 0;
+        for (int j = 1; j < argc; j++) {
+            if (argv[j][0] == '-')
+                out |= strcmp(argv[j] + 1, g_tests[i].name) == 0;
+            else
+                hit |= strcmp(argv[j], g_tests[i].name) == 0;
         }
+        if (out || (picks && !hit)) continue;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         tl_failures_in_test = 0;
         st_manual_seed(g_seed + (uint64_t)i);
         g_tests[i].fn();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         if (tl_failures_in_test) {
-            printf("FAIL %s\n", g_tests[i].name);
+            printf("FAIL %s (%.1f s)\n", g_tests[i].name, sec);
             failed++;
         } else {
-            printf("ok   %s\n", g_tests[i].name);
+            printf("ok   %s (%.1f s)\n", g_tests[i].name, sec);
             passed++;
         }
         fflush(stdout);

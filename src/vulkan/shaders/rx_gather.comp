@@ -15,6 +15,9 @@
 #include "common.glsl"
 #include "rx_common.glsl"
 layout(local_size_x_id = 0) in;
+// GPRE (spec 1): the 16-byte block loop keeps the next block's loads in flight while it
+// classifies one (ST_VULKAN_RANKK_GPRE)
+layout(constant_id = 1) const uint GPRE = 0u;
 #ifdef RX_SG
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
@@ -131,10 +134,20 @@ void main() {
         // count for the block instead of one a load
         uint S = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
         bool whole = pc.tile >= 16u * S;
+        uint eg = gl_SubgroupID * 4u * S + lane; // this lane's first 16-byte word of block 0
+        uvec4 nx[4];                             // GPRE: the next block's loads
+        if (GPRE != 0u && nblk != 0u)
+            [[unroll]] for (uint q = 0u; q < 4u; q++) nx[q] = RawV4(ra).v[eg + q * S];
         for (uint bk = 0u; bk < nblk; bk++) {
             uint e0 = bk * 4u * WG + gl_SubgroupID * 4u * S; // the piece's first 16-byte word
             uvec4 v[4];
-            [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[e0 + q * S + lane];
+            if (GPRE != 0u) {
+                [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = nx[q];
+                if (bk + 1u < nblk)
+                    [[unroll]] for (uint q = 0u; q < 4u; q++) nx[q] = RawV4(ra).v[eg + (bk + 1u) * 4u * WG + q * S];
+            } else {
+                [[unroll]] for (uint q = 0u; q < 4u; q++) v[q] = RawV4(ra).v[e0 + q * S + lane];
+            }
             uint mbits = 0u, sall = 0u;
             [[unroll]] for (uint q = 0u; q < 4u; q++) {
                 uint st = 0u;

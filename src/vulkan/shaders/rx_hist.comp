@@ -37,6 +37,9 @@ layout(constant_id = 2) const uint FULL = 0u;
 // NQ (spec 3): 16-byte loads a thread a block of the window pass: 4, or 2 (half the
 // registers for the loads and bins, half the loads in flight; ST_VULKAN_RANKK_NQ)
 layout(constant_id = 3) const uint NQ = 4u;
+// HPRE (spec 4): the window pass keeps the next block's loads in flight while it bins one
+// (twice the bytes in flight a thread; ST_VULKAN_RANKK_HPRE)
+layout(constant_id = 4) const uint HPRE = 0u;
 #include "rx_scan.glsl"
 #include "rx_radix.glsl"
 
@@ -81,10 +84,20 @@ void stream(uint row, uint c0, uint c1, uint L) {
     uint64_t ra = pc.x + uint64_t(row) * pc.xrs * 4ul + uint64_t(c0) * 4ul;
     if ((ra & 15ul) == 0ul) {
         uint nblk = (c1 - c0) / (16u * WG); // blocks of 16 columns a thread
+        uint nb = nblk * (4u / NQ);
+        uvec4 nx[4]; // HPRE: the next block's loads
+        if (win && HPRE != 0u && nb != 0u)
+            [[unroll]] for (uint q = 0u; q < NQ; q++) nx[q] = RawV4(ra).v[q * WG + t];
         if (win) // a short body per element: its bin; one check per block for a subgroup in one bin
-            for (uint bk = 0u; bk < nblk * (4u / NQ); bk++) { // blocks of NQ 16-byte loads a thread
+            for (uint bk = 0u; bk < nb; bk++) { // blocks of NQ 16-byte loads a thread
                 uvec4 v[4];
-                [[unroll]] for (uint q = 0u; q < NQ; q++) v[q] = RawV4(ra).v[(bk * NQ + q) * WG + t];
+                if (HPRE != 0u) {
+                    [[unroll]] for (uint q = 0u; q < NQ; q++) v[q] = nx[q];
+                    if (bk + 1u < nb)
+                        [[unroll]] for (uint q = 0u; q < NQ; q++) nx[q] = RawV4(ra).v[((bk + 1u) * NQ + q) * WG + t];
+                } else {
+                    [[unroll]] for (uint q = 0u; q < NQ; q++) v[q] = RawV4(ra).v[(bk * NQ + q) * WG + t];
+                }
                 uint b[16];
                 bool same = true;
                 [[unroll]] for (uint e = 0u; e < 4u * NQ; e++) {
