@@ -291,24 +291,29 @@ TEST(many_rows_one_workgroup_each) {
 
 TEST(window_level_zero) {
     if (!vk_ready()) return;
-    /* >= 512 rows of >= 16384 columns: one workgroup a row, level 0 from a sampled window
-     * (rx_hist.comp); the sample positions taken over by huge or tiny values make the
-     * window miss the targets, so those rows redo level 0 with the plain digit */
-    const int64_t rows = 512, n = 16384, ks[] = {1, 5000, 8192};
+    /* >= 512 rows of >= 16 * 512 columns: one workgroup a row, level 0 from a sampled
+     * window (rx_hist.comp); the sample positions taken over by huge or tiny values make
+     * the window miss the targets, so those rows redo level 0 with the plain digit */
+    const int64_t rows = 512, n = 8192, ks[] = {1, 2500, 4096};
     sweep(ST_F32, ST_I64, rows, n, D_UNIF, ks, 3, prm(256, 4096, true));
     sweep(ST_F32, ST_I32, rows, n, D_RANDN, ks, 3, prm(128, 2048, true));
-    int64_t kt[] = {8192};
+    int64_t kt[] = {4096};
     sweep(ST_I32, ST_I32, rows, n, D_TIES, kt, 1, prm(256, 4096, true));
-    /* one bucket beyond the gather cap: rx_count (a workgroup a row) counts the tiles */
-    int64_t kc[] = {10000};
-    sweep(ST_F32, ST_I32, rows, 20000, D_CONST, kc, 1, prm(256, 4096, true));
+    { /* one bucket beyond the gather cap: rx_count (a workgroup a row) counts the tiles of
+       * MidK's two-pass compaction (TopK/BottomK of this many rows compact in one pass) */
+        void *x = make(ST_F32, rows, 20000, D_CONST);
+        rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = 20000, .k = 10000,
+                   .p = prm(256, 4096, true)};
+        run_case(&c, x);
+        free(x);
+    }
     { /* runs of equal values longer than a block (16 wg columns): a subgroup's adds fall in
        * one bin (its one-add path) for whole blocks, in others not */
         float *x = malloc(sizeof(float) * (size_t)(rows * n));
         for (int64_t r = 0; r < rows; r++)
             for (int64_t c = 0; c < n; c++) x[r * n + c] = (float)(((c + r * 37) / 5000) % 5);
         for (int m = 0; m < 3; m++)
-            for (int64_t k = 3000; k <= 8192; k += 5192) {
+            for (int64_t k = 1500; k <= 4096; k += 2596) {
                 rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = k,
                            .p = prm(256, 4096, true)};
                 run_case(&c, x);
@@ -322,7 +327,7 @@ TEST(window_level_zero) {
             for (uint32_t i = 0; i < 512; i++)
                 x[r * n + i * step + ((uint32_t)(i * 2654435761u) >> 7) % step] = side ? 1e30f : -1e30f;
         for (int m = 0; m < 3; m++) {
-            rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = 5000,
+            rcase c = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)m, .rows = rows, .n = n, .k = 2500,
                        .p = prm(256, 4096, true)};
             run_case(&c, x);
         }

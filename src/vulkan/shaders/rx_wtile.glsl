@@ -42,6 +42,40 @@ uvec4 load4(uint64_t ra, uint i, uint s1, bool v4, out bvec4 ok) {
 #define WT_W8 false
 #endif
 
+// A tie-free 4*S-column piece (e: this lane's four elements, 1 = strict, else 0): their
+// slots from the first free slot p (~0u: not selected) and the piece's count `tot`.
+uvec4 ballot_slots(uvec4 e, uint p, out uint tot) {
+    uvec4 b0 = subgroupBallot(e.x != 0u), b1 = subgroupBallot(e.y != 0u);
+    uvec4 b2 = subgroupBallot(e.z != 0u), b3 = subgroupBallot(e.w != 0u);
+    p += subgroupBallotExclusiveBitCount(b0) + subgroupBallotExclusiveBitCount(b1) +
+         subgroupBallotExclusiveBitCount(b2) + subgroupBallotExclusiveBitCount(b3);
+    tot = subgroupBallotBitCount(b0) + subgroupBallotBitCount(b1) + subgroupBallotBitCount(b2) +
+          subgroupBallotBitCount(b3);
+    uvec4 ps;
+    [[unroll]] for (uint l = 0u; l < 4u; l++) {
+        ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
+        p += e[l];
+    }
+    return ps;
+}
+
+// A 4*S-column piece with ties (e: this lane's four packed (strict, ==A, ==B), loc their
+// sum): their slots by one subgroup scan from the counts `base` before the piece, which
+// it advances past the piece.
+uvec4 scan_slots(Thr th, uvec4 e, uint loc, inout uvec3 base) {
+    uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
+    uvec3 u = base + unpack3(ex);
+    base += unpack3(tot);
+    uvec4 ps;
+    [[unroll]] for (uint l = 0u; l < 4u; l++) {
+        uvec3 el = unpack3(e[l]);
+        uint p = taken_of(th, u), q = taken_of(th, u + el);
+        u += el;
+        ps[l] = q == p ? 0xFFFFFFFFu : p;
+    }
+    return ps;
+}
+
 // One step (columns b .. b + 4*S - 1, this lane's four at i = b + 4*lane in x/ok; with
 // WT_W8 also b + 4*S .. b + 8*S - 1, this lane's at i + 4*S in y/oky) from the counts
 // `base` of the elements before it; returns false once the window is full.
@@ -73,52 +107,15 @@ bool write_step(Thr th, uint64_t obase, uint so, uint C, uint i, uvec4 x, bvec4 
         // no ties in the step (the usual case): the ties taken before it stay as they
         // are, every strict element is selected at pf + the strict ones before it,
         // counted from one ballot per element slot (no dependent scan chain)
-        uvec4 b0 = subgroupBallot(e.x != 0u), b1 = subgroupBallot(e.y != 0u);
-        uvec4 b2 = subgroupBallot(e.z != 0u), b3 = subgroupBallot(e.w != 0u);
-        uint p = pf + subgroupBallotExclusiveBitCount(b0) + subgroupBallotExclusiveBitCount(b1) +
-                 subgroupBallotExclusiveBitCount(b2) + subgroupBallotExclusiveBitCount(b3);
-        uint tot = subgroupBallotBitCount(b0) + subgroupBallotBitCount(b1) + subgroupBallotBitCount(b2) +
-                   subgroupBallotBitCount(b3);
-        [[unroll]] for (uint l = 0u; l < 4u; l++) {
-            ps[l] = e[l] != 0u ? p : 0xFFFFFFFFu;
-            p += e[l];
-        }
-        if (WT_W8) {
-            b0 = subgroupBallot(f.x != 0u), b1 = subgroupBallot(f.y != 0u);
-            b2 = subgroupBallot(f.z != 0u), b3 = subgroupBallot(f.w != 0u);
-            p = pf + tot + subgroupBallotExclusiveBitCount(b0) + subgroupBallotExclusiveBitCount(b1) +
-                subgroupBallotExclusiveBitCount(b2) + subgroupBallotExclusiveBitCount(b3);
-            tot += subgroupBallotBitCount(b0) + subgroupBallotBitCount(b1) + subgroupBallotBitCount(b2) +
-                   subgroupBallotBitCount(b3);
-            [[unroll]] for (uint l = 0u; l < 4u; l++) {
-                qs[l] = f[l] != 0u ? p : 0xFFFFFFFFu;
-                p += f[l];
-            }
-        }
-        base.x += tot;
-        pe = pf + tot;
+        uint tot, toty = 0u;
+        ps = ballot_slots(e, pf, tot);
+        if (WT_W8) qs = ballot_slots(f, pf + tot, toty);
+        base.x += tot + toty;
+        pe = pf + tot + toty;
     } else {
         // ties: one scan of the packed counts a half-step
-        uint ex = subgroupExclusiveAdd(loc), tot = subgroupAdd(loc);
-        uvec3 u = base + unpack3(ex);
-        base += unpack3(tot);
-        [[unroll]] for (uint l = 0u; l < 4u; l++) {
-            uvec3 el = unpack3(e[l]);
-            uint p = taken_of(th, u), q = taken_of(th, u + el);
-            u += el;
-            ps[l] = q == p ? 0xFFFFFFFFu : p;
-        }
-        if (WT_W8) {
-            ex = subgroupExclusiveAdd(locy), tot = subgroupAdd(locy);
-            u = base + unpack3(ex);
-            base += unpack3(tot);
-            [[unroll]] for (uint l = 0u; l < 4u; l++) {
-                uvec3 el = unpack3(f[l]);
-                uint p = taken_of(th, u), q = taken_of(th, u + el);
-                u += el;
-                qs[l] = q == p ? 0xFFFFFFFFu : p;
-            }
-        }
+        ps = scan_slots(th, e, loc, base);
+        if (WT_W8) qs = scan_slots(th, f, locy, base);
         pe = min(taken_of(th, base), pc.k);
     }
     for (uint r = pf; r < pe; r += C) { // subgroup-uniform
