@@ -58,8 +58,9 @@
  *    form (RX_FULL_DEFAULT when unset; 0: the separate kernels).
  * 4. TopK/BottomK only: the k pairs (compacted in column order) are sorted best first:
  *    runs of 2048 by a shared-memory bitonic sort (rx_sort), then merge levels
- *    (rx_merge) where each element finds its slot by a binary search of its (score,
- *    column) composite in the partner run; the last level writes the outputs.
+ *    (rx_merge, merge path: a workgroup finds the two ends of its output tile on the
+ *    merge path by a k-ary search in global memory, merges the tile in shared memory,
+ *    and writes it coalesced); the last level writes the outputs.
  *
  * Parameters: p->wg is the workgroup size of every kernel (rounded down to a power of
  * two the device accepts; subgroup variants need a multiple of the subgroup size);
@@ -283,14 +284,18 @@ static st_status rx_sort_pairs(rx_ctx *c, uint64_t vals, uint64_t idx, uint64_t 
     if (runs == 1) pc.opts |= OPT_FINAL;
     uint32_t spec[2] = {c->wg, RX_ST};
     st_status s = rx_go(c, "sort", false, spec, 2, rows * runs, &pc);
-    uint64_t groups = (rows * pc.k + c->wg - 1) / c->wg;
+    /* merge path: a workgroup of mwg threads makes tm = mwg * ipt outputs (tm <= RX_ST, a
+     * power of two, so it divides every run length) */
+    uint32_t mwg = c->wg < 64 ? 64 : c->wg, ipt = RX_ST / mwg < 8 ? RX_ST / mwg : 8, tm = mwg * ipt;
+    uint32_t mspec[3] = {mwg, ipt, tm};
+    uint64_t groups = rows * ((pc.k + tm - 1) / tm);
     for (uint64_t L = RX_ST; s == ST_OK && L < pc.k; L *= 2) {
         bool last = 2 * L >= pc.k;
         pc.chunk = (uint32_t)L;
         pc.opts = c->pc.opts | (last ? OPT_FINAL : 0);
         pc.out0 = last ? vals : kb;
         pc.out1 = last ? idx : cb;
-        s = rx_go(c, "merge", false, spec, 1, groups, &pc);
+        s = rx_go(c, "merge", false, mspec, 3, groups, &pc);
         uint64_t t = ka;
         ka = kb, kb = t, t = ca, ca = cb, cb = t;
         pc.buf = ka;

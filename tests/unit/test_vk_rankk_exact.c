@@ -362,6 +362,31 @@ TEST(large_k_sort_merges) {
     free(y);
 }
 
+/* The merge path (rx_merge): tiles of wg * min(8, 2048 / wg) outputs at every workgroup
+ * size (64: 512-output tiles, 4 a run; 1024: 2 outputs a thread), i32 and i64 scores
+ * (8-byte shared keys), a last run with no partner (k = 4097: runs 2048, 2048, 1) or a
+ * short one, runs of equal values (the column decides every comparison), and a row whose
+ * k takes five merge levels (2048 -> 65536). */
+TEST(merge_path_tiles) {
+    if (!vk_ready()) return;
+    int64_t n = 10007, ks[] = {2049, 4097, 6143, 8192, 10007};
+    int wgs[] = {64, 128, 1024};
+    st_dtype dts[] = {ST_I32, ST_I64};
+    for (int d = 0; d < 2; d++) {
+        void *x = make(dts[d], 2, n, d ? D_TIES : D_RANDN);
+        for (int w = 0; w < 3; w++)
+            for (int i = 0; i < 5; i++)
+                for (int m = 0; m < 2; m++) {
+                    rcase c = {.dt = dts[d], .idt = d ? ST_I64 : ST_I32, .mode = (st_rank_mode)m, .rows = 2,
+                               .n = n, .k = ks[i], .p = prm(wgs[w], 0, false)};
+                    run_case(&c, x);
+                }
+        free(x);
+    }
+    int64_t nl = 70001, kl[] = {65537};
+    sweep(ST_F32, ST_I32, 1, nl, D_TIES, kl, 1, prm(256, 0, false));
+}
+
 TEST(strided_rows) {
     if (!vk_ready()) return;
     int64_t n = 777;

@@ -1,37 +1,121 @@
-// rx_merge.comp — TopK/BottomK: one merge level of sorted runs of pc.chunk pairs (per
-// row, pairs at pc.buf/pc.buf2 [rows][k]): run r and run r^1 merge into one. Each
-// element finds its slot as its index in its run plus the number of partner-run
-// elements ranked before it (binary search; (score, column) composites are unique, so
-// no tie rule is needed). Writes to pc.out0/pc.out1, or the outputs (OPT_FINAL).
-// Threads: one per element, rows * k of them (linear groups).
+// rx_merge.comp — TopK/BottomK: one merge level of sorted runs of L = pc.chunk pairs
+// (per row, pairs at pc.buf/pc.buf2 [rows][k], best first): run 2r and run 2r+1 merge
+// into one run of 2L. Writes to pc.out0/pc.out1, or the outputs (OPT_FINAL).
+// Merge path: a workgroup makes TM = wg * IPT consecutive outputs of a row (TM divides
+// L: both are powers of two, TM <= 2048 <= L, so a tile never spans two merges).
+// 1. The tile's two ends are points on the merge path; each is found by a search of
+//    its diagonal in global memory, wg/2 probes a round (a k-ary search: log_{wg/2} L
+//    rounds, one load latency each, where a binary search per element pays log2 L).
+// 2. The tile's inputs (na pairs of run A, nb of run B, na + nb = TM) are loaded into
+//    shared memory, coalesced.
+// 3. Each thread finds its own diagonal (thread t: outputs t*IPT ..) by a binary search in
+//    shared memory and merges IPT outputs sequentially into registers.
+// 4. The results go back through shared memory and out, coalesced.
+// (score, column) composites are unique, so no tie rule is needed: before() is total.
+// Groups: rows * ceil(k / TM).
 #version 460
 #include "common.glsl"
 #include "rx_common.glsl"
 layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint IPT = 8u;    // outputs a thread merges
+layout(constant_id = 2) const uint TM = 2048u;  // outputs a workgroup makes: wg * IPT
+
+shared KT sk[TM];
+shared uint sc[TM];
+shared uint s_lo[2], s_hi[2], s_cnt[2];
 
 void main() {
-    uint64_t e = uint64_t(group_linear()) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-    if (e >= uint64_t(pc.rows) * pc.k) return;
-    uint row = uint(e / pc.k), j = uint(e - uint64_t(row) * pc.k);
+    uint W = gl_WorkGroupSize.x, t = gl_LocalInvocationID.x;
+    uint tpr = (pc.k + TM - 1u) / TM; // tiles a row
+    uint g = group_linear();
+    if (g >= pc.rows * tpr) return;
+    uint row = g / tpr, p0 = (g - row * tpr) * TM, p1 = min(p0 + TM, pc.k);
     if (!row_on(row)) return;
-    uint L = pc.chunk, r = j / L, base = r * L, pb = (r ^ 1u) * L;
-    uint64_t rb = uint64_t(row) * pc.k;
-    KT s = pair_key(pc.buf, e);
-    uint col = pair_col(pc.buf2, e);
-    uint pos = j;
-    if (pb < pc.k) {
-        uint lo = 0u, hi = min(L, pc.k - pb); // count of partner elements before (s, col)
+    uint L = pc.chunk, pb = p0 - p0 % (2u * L); // the merge's first output
+    uint lenA = min(L, pc.k - pb), lenB = pc.k - pb > L ? min(L, pc.k - pb - L) : 0u;
+    uint64_t rb = uint64_t(row) * pc.k, ea = rb + pb, eb = rb + pb + L;
+    uint d0 = p0 - pb, d1 = p1 - pb, n_t = p1 - p0;
+
+    // 1. The path's points on diagonals d0 (threads [0, W/2)) and d1 (the others): the
+    //    number i of A's pairs among the first d outputs is the first i in
+    //    [max(0, d - lenB), min(d, lenA)) where A[i] is not before B[d - 1 - i].
+    uint H = W / 2u, h = t >= H ? 1u : 0u, lt = t - h * H;
+    if (t < 2u) {
+        uint d = t == 0u ? d0 : d1;
+        s_lo[t] = d > lenB ? d - lenB : 0u;
+        s_hi[t] = min(d, lenA);
+        s_cnt[t] = 0u;
+    }
+    barrier();
+    uint d = h == 0u ? d0 : d1;
+    for (;;) {
+        uint lo = s_lo[h], hi = s_hi[h];
+        bool done = s_lo[0] == s_hi[0] && s_lo[1] == s_hi[1]; // the same for every thread
+        if (done) break;
+        uint step = (hi - lo + H - 1u) / H, i = lo + lt * step;
+        if (hi > lo && i < hi &&
+            before(pair_key(pc.buf, ea + i), pair_col(pc.buf2, ea + i), pair_key(pc.buf, eb + d - 1u - i),
+                   pair_col(pc.buf2, eb + d - 1u - i)))
+            atomicAdd(s_cnt[h], 1u);
+        barrier();
+        if (lt == 0u && hi > lo) { // probes [0, m) held: the point is in (lo + (m-1)step, lo + m step]
+            uint m = s_cnt[h];
+            s_lo[h] = m > 0u ? lo + (m - 1u) * step + 1u : lo;
+            s_hi[h] = min(lo + m * step, hi);
+            s_cnt[h] = 0u;
+        }
+        barrier();
+    }
+    uint a0 = s_lo[0], a1 = s_lo[1], na = a1 - a0, nb = n_t - na, b0 = d0 - a0;
+
+    // 2. The tile's inputs: A[a0, a1) then B[b0, b0 + nb).
+    for (uint i = t; i < n_t; i += W) {
+        uint64_t e = i < na ? ea + a0 + i : eb + b0 + (i - na);
+        sk[i] = pair_key(pc.buf, e);
+        sc[i] = pair_col(pc.buf2, e);
+    }
+    barrier();
+
+    // 3. This thread's outputs [q, q + IPT) of the tile.
+    uint q = t * IPT;
+    KT rk[IPT];
+    uint rc[IPT];
+    if (q < n_t) {
+        uint lo = q > nb ? q - nb : 0u, hi = min(q, na);
         while (lo < hi) {
-            uint mid = (lo + hi) >> 1;
-            if (before(pair_key(pc.buf, rb + pb + mid), pair_col(pc.buf2, rb + pb + mid), s, col))
+            uint mid = (lo + hi) >> 1, j = na + q - 1u - mid;
+            if (before(sk[mid], sc[mid], sk[j], sc[j]))
                 lo = mid + 1u;
             else
                 hi = mid;
         }
-        pos = min(base, pb) + (j - base) + lo;
+        uint ia = lo, ib = na + q - lo; // next of A at sk[ia], of B at sk[ib] (B ends at n_t)
+        [[unroll]] for (uint it = 0u; it < IPT; it++) {
+            bool fromA = ia < na && (ib >= n_t || before(sk[ia], sc[ia], sk[ib], sc[ib]));
+            uint s = fromA ? ia : min(ib, TM - 1u);
+            rk[it] = sk[s];
+            rc[it] = sc[s];
+            if (fromA)
+                ia++;
+            else
+                ib++;
+        }
     }
-    if ((pc.opts & OPT_FINAL) != 0u)
-        emit(row, pos, col);
-    else
-        pair_store(pc.out0, pc.out1, rb + pos, s, col);
+    barrier();
+    if (q < n_t) {
+        [[unroll]] for (uint it = 0u; it < IPT; it++) {
+            sk[q + it] = rk[it]; // q + IPT <= TM
+            sc[q + it] = rc[it];
+        }
+    }
+    barrier();
+
+    // 4. Out, coalesced.
+    bool fin = (pc.opts & OPT_FINAL) != 0u;
+    for (uint i = t; i < n_t; i += W) {
+        if (fin)
+            emit(row, p0 + i, sc[i]);
+        else
+            pair_store(pc.out0, pc.out1, rb + p0 + i, sk[i], sc[i]);
+    }
 }
