@@ -57,7 +57,8 @@
  *    tile's loads in flight while a subgroup writes one. ST_VULKAN_RANKK_FULL picks the
  *    form (RX_FULL_DEFAULT when unset; 0: the separate kernels).
  * 4. TopK/BottomK only: the k pairs (compacted in column order) are sorted best first:
- *    runs of 2048 by a shared-memory bitonic sort (rx_sort), then merge levels
+ *    runs of 2048 sorted in shared memory (rx_sort: each thread sorts its 8 in registers,
+ *    then merge levels in shared memory, rx_mpath.glsl), then merge levels
  *    (rx_merge, merge path: a workgroup finds the two ends of its output tile on the
  *    merge path by a k-ary search in global memory, merges the tile in shared memory,
  *    and writes it coalesced); the last level writes the outputs.
@@ -282,8 +283,9 @@ static st_status rx_sort_pairs(rx_ctx *c, uint64_t vals, uint64_t idx, uint64_t 
     pc.out1 = idx;
     pc.nchunk = runs;
     if (runs == 1) pc.opts |= OPT_FINAL;
-    uint32_t spec[2] = {c->wg, RX_ST};
-    st_status s = rx_go(c, "sort", false, spec, 2, rows * runs, &pc);
+    /* a thread of the sort holds RX_ST / swg elements (<= 16) */
+    uint32_t swg = c->wg < 128 ? 128 : c->wg, spec[3] = {swg, RX_ST, RX_ST / swg};
+    st_status s = rx_go(c, "sort", false, spec, 3, rows * runs, &pc);
     /* merge path: a workgroup of mwg threads makes tm = mwg * ipt outputs (tm <= RX_ST, a
      * power of two, so it divides every run length) */
     uint32_t mwg = c->wg < 64 ? 64 : c->wg, ipt = RX_ST / mwg < 8 ? RX_ST / mwg : 8, tm = mwg * ipt;

@@ -9,7 +9,7 @@
 // 2. The tile's inputs (na pairs of run A, nb of run B, na + nb = TM) are loaded into
 //    shared memory, coalesced.
 // 3. Each thread finds its own diagonal (thread t: outputs t*IPT ..) by a binary search in
-//    shared memory and merges IPT outputs sequentially into registers.
+//    shared memory and merges IPT outputs sequentially into registers (rx_mpath.glsl).
 // 4. The results go back through shared memory and out, coalesced.
 // (score, column) composites are unique, so no tie rule is needed: before() is total.
 // Groups: rows * ceil(k / TM).
@@ -20,9 +20,10 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint IPT = 8u;    // outputs a thread merges
 layout(constant_id = 2) const uint TM = 2048u;  // outputs a workgroup makes: wg * IPT
 
-shared KT sk[TM];
-shared uint sc[TM];
+shared KT sk[TM + TM / 32u];
+shared uint sc[TM + TM / 32u];
 shared uint s_lo[2], s_hi[2], s_cnt[2];
+#include "rx_mpath.glsl"
 
 void main() {
     uint W = gl_WorkGroupSize.x, t = gl_LocalInvocationID.x;
@@ -71,51 +72,24 @@ void main() {
     // 2. The tile's inputs: A[a0, a1) then B[b0, b0 + nb).
     for (uint i = t; i < n_t; i += W) {
         uint64_t e = i < na ? ea + a0 + i : eb + b0 + (i - na);
-        sk[i] = pair_key(pc.buf, e);
-        sc[i] = pair_col(pc.buf2, e);
+        sk[sx(i)] = pair_key(pc.buf, e);
+        sc[sx(i)] = pair_col(pc.buf2, e);
     }
     barrier();
 
-    // 3. This thread's outputs [q, q + IPT) of the tile.
+    // 3. This thread's outputs [q, q + IPT) of the tile (q + IPT <= TM).
     uint q = t * IPT;
-    KT rk[IPT];
-    uint rc[IPT];
-    if (q < n_t) {
-        uint lo = q > nb ? q - nb : 0u, hi = min(q, na);
-        while (lo < hi) {
-            uint mid = (lo + hi) >> 1, j = na + q - 1u - mid;
-            if (before(sk[mid], sc[mid], sk[j], sc[j]))
-                lo = mid + 1u;
-            else
-                hi = mid;
-        }
-        uint ia = lo, ib = na + q - lo; // next of A at sk[ia], of B at sk[ib] (B ends at n_t)
-        [[unroll]] for (uint it = 0u; it < IPT; it++) {
-            bool fromA = ia < na && (ib >= n_t || before(sk[ia], sc[ia], sk[ib], sc[ib]));
-            uint s = fromA ? ia : min(ib, TM - 1u);
-            rk[it] = sk[s];
-            rc[it] = sc[s];
-            if (fromA)
-                ia++;
-            else
-                ib++;
-        }
-    }
+    if (q < n_t) merge_run(0u, na, na, n_t, q);
     barrier();
-    if (q < n_t) {
-        [[unroll]] for (uint it = 0u; it < IPT; it++) {
-            sk[q + it] = rk[it]; // q + IPT <= TM
-            sc[q + it] = rc[it];
-        }
-    }
+    if (q < n_t) put_run(q);
     barrier();
 
     // 4. Out, coalesced.
     bool fin = (pc.opts & OPT_FINAL) != 0u;
     for (uint i = t; i < n_t; i += W) {
         if (fin)
-            emit(row, p0 + i, sc[i]);
+            emit(row, p0 + i, sc[sx(i)]);
         else
-            pair_store(pc.out0, pc.out1, rb + p0 + i, sk[i], sc[i]);
+            pair_store(pc.out0, pc.out1, rb + p0 + i, sk[sx(i)], sc[sx(i)]);
     }
 }
