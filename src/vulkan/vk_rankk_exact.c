@@ -77,10 +77,13 @@
  */
 #include "vk_fns.h"
 
+#include <stdlib.h>
+
 #define RX_BINS 2048
 #define RX_CAP 16384                     /* gathered elements a row may hold */
 #define RX_GATHER_MAX ((size_t)256 << 20) /* bytes for all rows' gather buffers */
 #define RX_ST 2048                       /* sort run in shared memory */
+#define RX_SORT_WG 128                   /* its threads (every device allows 128) */
 #define RX_STATE 48                      /* sizeof RowState */
 #define RX_TARGET_GROUPS 1024            /* spread a few rows over about this many groups */
 #define RX_GATE_UNCOUNTED 12             /* after the 2 a level: "a row left the select uncounted" (rx_common.glsl) */
@@ -89,6 +92,7 @@
 #define RX_GATE_BYTES (15 * 4)
 #define RX_FULL_TILES 512                /* rx_hist.comp FT_MAX */
 #define RX_FULL_DEFAULT 0                /* ST_VULKAN_RANKK_FULL unset */
+#define RX_WTILES 4                      /* ST_VULKAN_RANKK_WTILES unset */
 
 #define OPT_IDX64 1u
 #define OPT_MID 2u
@@ -150,6 +154,12 @@ static bool row_stride(const st_kview *x, int64_t *rs) {
         want = x->strides[d] * x->shape[d];
     }
     return *rs >= 0;
+}
+
+/* name's value as a switch: unset -> def, "0" -> off, anything else -> on */
+static bool env_flag(const char *name, bool def) {
+    const char *v = st_env(name);
+    return v ? strcmp(v, "0") != 0 : def;
 }
 
 /* The workgroup size: p->wg as a power of two within the device's limit, and whether the
@@ -283,8 +293,13 @@ static st_status rx_sort_pairs(rx_ctx *c, uint64_t vals, uint64_t idx, uint64_t 
     pc.out1 = idx;
     pc.nchunk = runs;
     if (runs == 1) pc.opts |= OPT_FINAL;
-    /* a thread of the sort holds RX_ST / swg elements (<= 16) */
-    uint32_t swg = c->wg < 128 ? 128 : c->wg, spec[3] = {swg, RX_ST, RX_ST / swg};
+    /* the sort: RX_ST / swg elements a thread (16: sorted in registers, then 7 merge levels
+     * in shared memory, which bounds it); ST_VULKAN_RANKK_SORTWG 128..1024 (benchmarks) */
+    const char *sw = st_env("ST_VULKAN_RANKK_SORTWG");
+    uint32_t swg = RX_SORT_WG;
+    if (sw && (!strcmp(sw, "256") || !strcmp(sw, "512") || !strcmp(sw, "1024"))) swg = (uint32_t)strtoul(sw, NULL, 10);
+    if (swg > stvk_max_wg(stvk_caps_of(c->dev))) swg = RX_SORT_WG;
+    uint32_t spec[3] = {swg, RX_ST, RX_ST / swg};
     st_status s = rx_go(c, "sort", false, spec, 3, rows * runs, &pc);
     /* merge path: a workgroup of mwg threads makes tm = mwg * ipt outputs (tm <= RX_ST, a
      * power of two, so it divides every run length) */
@@ -379,32 +394,36 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         c.nchunk = (uint32_t)((n + c.chunk - 1) / c.chunk);
     }
     c.fused = c.nchunk == 1;
-    const char *nq = st_env("ST_VULKAN_RANKK_NQ"); /* 2 or 4 (benchmarks) */
+    /* The defaults below are the forms timed fastest on an H100 (docs/notes/vulkan-rankk-h100.md,
+     * eighth session: MidK 1024x65536 k=32768 0.582 ms against 0.641 for the earlier ones);
+     * each ST_VULKAN_RANKK_* variable (docs/env.md) turns its part back for benchmarks and tests. */
+    const char *nq = st_env("ST_VULKAN_RANKK_NQ"); /* 16-byte loads a block of rx_hist: 4, or 2 */
     c.nq = nq && !strcmp(nq, "2") ? 2 : 4;
-    c.wtiles = 1; /* ST_VULKAN_RANKK_WTILES: 1, 2, 4 or 8 tiles a subgroup in rx_write (benchmarks) */
+    /* rx_write: tiles a subgroup (1, 2, 4 or 8; > 1: the next one's loads in flight) */
     const char *wt = c.seg ? st_env("ST_VULKAN_RANKK_WTILES") : NULL;
-    if (wt && (!strcmp(wt, "2") || !strcmp(wt, "4") || !strcmp(wt, "8"))) c.wtiles = (uint32_t)(wt[0] - '0');
-    const char *ws = c.seg ? st_env("ST_VULKAN_RANKK_WSTEP") : NULL; /* 4 or 8 columns a lane a step (benchmarks) */
-    c.w8 = ws && !strcmp(ws, "8");
+    c.wtiles = c.seg ? RX_WTILES : 1;
+    if (wt && (!strcmp(wt, "1") || !strcmp(wt, "2") || !strcmp(wt, "4") || !strcmp(wt, "8"))) c.wtiles = (uint32_t)(wt[0] - '0');
+    const char *ws = c.seg ? st_env("ST_VULKAN_RANKK_WSTEP") : NULL; /* columns a lane a step: 8, or 4 */
+    c.w8 = c.seg && !(ws && !strcmp(ws, "4"));
     /* rx_hist's FULL form: many rows (FUSED) of 32-bit MidK written a subgroup a tile;
      * ST_VULKAN_RANKK_FULL=0..3 picks the form (tests run each). Default 0 (the separate
-     * kernels, the form timed on an H100) until FULL is timed there */
+     * kernels: every FULL form was slower on an H100) */
     if (c.fused && mid && u2 && c.seg && cap && c.pc.ntiles <= RX_FULL_TILES) {
         const char *e = st_env("ST_VULKAN_RANKK_FULL");
         c.full = e && *e >= '0' && *e <= '3' && !e[1] ? (uint32_t)(*e - '0') : RX_FULL_DEFAULT;
     }
     /* rx_resolve writes the prefix offsets of the rows it counts in shared memory, and
-     * rx_offsets runs only where some row finished without them (GATE_OFFS).
-     * ST_VULKAN_RANKK_ROFF=1 (benchmarks, tests); not with FULL, which has its own gate */
-    if (u2 && !c.full && st_env_on("ST_VULKAN_RANKK_ROFF")) c.pc.opts |= OPT_ROFF;
+     * rx_offsets runs only where some row finished without them (GATE_OFFS);
+     * ST_VULKAN_RANKK_ROFF=0 turns it off. Not with FULL, which has its own gate */
+    if (u2 && !c.full && env_flag("ST_VULKAN_RANKK_ROFF", true)) c.pc.opts |= OPT_ROFF;
     /* rx_gather goes on to resolve the rows it gathered in the same workgroup (one
-     * workgroup a row, subgroup variants): ST_VULKAN_RANKK_GRES=1 (benchmarks, tests) */
-    c.gres = c.fused && c.sg && !c.full && st_env_on("ST_VULKAN_RANKK_GRES");
+     * workgroup a row, subgroup variants): rx_gres, no rx_resolve dispatch;
+     * ST_VULKAN_RANKK_GRES=0 turns it off */
+    c.gres = c.fused && c.sg && !c.full && env_flag("ST_VULKAN_RANKK_GRES", true);
     /* the next block's 16-byte loads in flight while one is processed: rx_hist's window
-     * pass (ST_VULKAN_RANKK_HPRE=1), rx_gather's block loop (ST_VULKAN_RANKK_GPRE=1);
-     * benchmarks and tests */
-    c.hpre = st_env_on("ST_VULKAN_RANKK_HPRE");
-    c.gpre = st_env_on("ST_VULKAN_RANKK_GPRE");
+     * pass (ST_VULKAN_RANKK_HPRE), rx_gather's block loop (ST_VULKAN_RANKK_GPRE); =0: off */
+    c.hpre = env_flag("ST_VULKAN_RANKK_HPRE", true);
+    c.gpre = env_flag("ST_VULKAN_RANKK_GPRE", true);
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];

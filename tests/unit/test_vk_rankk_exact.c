@@ -385,6 +385,19 @@ TEST(merge_path_tiles) {
     }
     int64_t nl = 70001, kl[] = {65537};
     sweep(ST_F32, ST_I32, 1, nl, D_TIES, kl, 1, prm(256, 0, false));
+    /* f32 specials: the sort's and the last merge level's outputs take their bits from the
+     * score except for NaN (payload, sign) and +-0, which are read from x; with every
+     * sort width (ST_VULKAN_RANKK_SORTWG: 16 .. 2 pairs a thread) */
+    const char *sws[] = {NULL, "256", "1024"};
+    int64_t nsp = 5000, ksp[] = {100, 2048, 4999};
+    for (int w = 0; w < 3; w++) {
+        if (sws[w])
+            setenv("ST_VULKAN_RANKK_SORTWG", sws[w], 1);
+        else
+            unsetenv("ST_VULKAN_RANKK_SORTWG");
+        sweep(ST_F32, ST_I32, 2, nsp, D_SPECIAL, ksp, 3, prm(256, 0, false));
+    }
+    unsetenv("ST_VULKAN_RANKK_SORTWG");
 }
 
 TEST(strided_rows) {
@@ -799,6 +812,54 @@ TEST(window_half_blocks) {
     unsetenv("ST_VULKAN_RANKK_NQ");
     free(x);
     free(y);
+}
+
+/* The forms that were the defaults before the eighth session's H100 timing, each turned
+ * back by its variable (docs/env.md): all of them at once (rx_resolve dispatched, rx_offsets
+ * for every row, one tile a subgroup in 4*S-column steps, no prefetch), and rx_resolve
+ * alone (GRES=0) with the other defaults. Mixed rows one workgroup a row, TopK/BottomK of
+ * many and of few rows, unaligned rows. */
+static const char *const EARLIER[][2] = {{"ST_VULKAN_RANKK_ROFF", "0"}, {"ST_VULKAN_RANKK_GRES", "0"},
+                                         {"ST_VULKAN_RANKK_HPRE", "0"}, {"ST_VULKAN_RANKK_GPRE", "0"},
+                                         {"ST_VULKAN_RANKK_WTILES", "1"}, {"ST_VULKAN_RANKK_WSTEP", "4"}};
+TEST(earlier_forms) {
+    if (!vk_ready()) return;
+    const int64_t rows = 512, n = 17000, m = 9001;
+    float *x = mixed_rows(rows, n);
+    void *y = make(ST_F32, rows, m + 1, D_RANDN);
+    void *z = make(ST_F32, 6, n, D_TIES);
+    for (int v = 0; v < 2; v++) {
+        for (int e = 0; e < 6; e++)
+            if (v == 0 || e == 1) setenv(EARLIER[e][0], EARLIER[e][1], 1);
+        rcase a = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
+                   .p = prm(256, 4096, true)};
+        trace_rec *t = calloc(1, sizeof *t);
+        stvk_trace(g_vk.index, on_dispatch, t);
+        run_case(&a, x);
+        stvk_trace(g_vk.index, NULL, NULL);
+        const stvk_caps *caps = stvk_caps_of(g_vk.index);
+        if (caps && caps->subgroup_size >= 4 && caps->full_subgroups) { /* the forms ran as asked */
+            CHECK_MSG(strstr(t->sig, "rx_resolve_f32_sg[") && !strstr(t->sig, "rx_gres_"), "v=%d: %.300s", v, t->sig);
+            /* rx_write's spec ends (wtiles > 1, w8); rx_hist's with hpre */
+            CHECK_MSG(v == 1 || (strstr(t->sig, ",0,0,]") && strstr(t->sig, "rx_hist_f32_sg[256,1,0,4,0,]")),
+                      "v=%d: %.300s", v, t->sig);
+            CHECK_MSG(v == 0 || (strstr(t->sig, ",1,1,]") && strstr(t->sig, "rx_hist_f32_sg[256,1,0,4,1,]")),
+                      "v=%d: %.300s", v, t->sig);
+        }
+        free(t);
+        for (int md = 0; md < 3; md++) {
+            rcase b = {.dt = ST_F32, .idt = ST_I64, .mode = (st_rank_mode)md, .rows = rows, .n = m, .k = 4000,
+                       .pad = 1, .p = prm(256, 4096, true)};
+            if (v == 0 || md == 2) run_case(&b, y);
+            rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = 6, .n = n, .k = 7001,
+                       .p = prm(256, 4096, true)};
+            if (v == 0) run_case(&c, z);
+        }
+        for (int e = 0; e < 6; e++) unsetenv(EARLIER[e][0]);
+    }
+    free(x);
+    free(y);
+    free(z);
 }
 
 #else

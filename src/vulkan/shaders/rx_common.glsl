@@ -177,14 +177,32 @@ uint taken_of(Thr h, uvec3 u) {
 bool before(KT ka, uint ca, KT kb, uint cb) { return ka > kb || (ka == kb && ca < cb); }
 
 // Outputs of row `row`, slot j: value (raw bits of x[row, col]) and index col.
-void emit(uint row, uint j, uint col) {
-    if (j >= pc.k || row >= pc.rows || col >= pc.n) return;
+bool emit_ok(uint row, uint j, uint col) { return j < pc.k && row < pc.rows && col < pc.n; }
+void emit_bits(uint row, uint j, uint col, KT bits) {
     uint64_t o = uint64_t(row) * pc.k + j;
-    RawBuf(pc.out0 + o * ESZ).v[0] = row_raw(row).v[col];
+    RawBuf(pc.out0 + o * ESZ).v[0] = bits;
     if ((pc.opts & OPT_IDX64) != 0u)
         I64Buf(pc.out1 + o * 8ul).v[0] = int64_t(col);
     else
         I32Buf(pc.out1 + o * 4ul).v[0] = int(col);
+}
+void emit(uint row, uint j, uint col) {
+    if (emit_ok(row, j, col)) emit_bits(row, j, col, row_raw(row).v[col]);
+}
+// The same where the element's score s is known: its bits follow from s (the score is a
+// bijection of the bits) except for f32 NaN and +-0, whose keys merge payloads and signs:
+// those are read from x. Spares the merge's last level a read of x at random columns.
+void emit_score(uint row, uint j, uint col, KT s) {
+    if (!emit_ok(row, j, col)) return;
+#if defined(T_F32)
+    uint key = s ^ uint(pc.flip);
+    bool own = key == 0xFFFFFFFFu || key == 0x80000000u; // NaN, +-0
+    emit_bits(row, j, col, own ? row_raw(row).v[col] : (key & 0x80000000u) != 0u ? key & 0x7FFFFFFFu : ~key);
+#elif defined(T_I32)
+    emit_bits(row, j, col, s ^ uint(pc.flip) ^ 0x80000000u);
+#else
+    emit_bits(row, j, col, s ^ pc.flip ^ 0x8000000000000000ul);
+#endif
 }
 
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer U4Buf { uvec4 v[]; };

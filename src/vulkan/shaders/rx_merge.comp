@@ -88,7 +88,7 @@ void main() {
     bool fin = (pc.opts & OPT_FINAL) != 0u;
     for (uint i = t; i < n_t; i += W) {
         if (fin)
-            emit(row, p0 + i, sc[sx(i)]);
+            emit_score(row, p0 + i, sc[sx(i)], sk[sx(i)]);
         else
             pair_store(pc.out0, pc.out1, rb + p0 + i, sk[sx(i)], sc[sx(i)]);
     }

@@ -27,18 +27,28 @@ uint path_split(uint a, uint ea, uint b, uint eb, uint d) {
     return lo;
 }
 
-// The merge's outputs [d, d + IPT) into rk/rc (outputs past the end repeat B's last).
+// The merge's outputs [d, d + IPT) into rk/rc (outputs past the end repeat B's last). The
+// two runs' next elements stay in registers: one shared load an output.
 void merge_run(uint a, uint ea, uint b, uint eb, uint d) {
     uint i = path_split(a, ea, b, eb, d), ia = a + i, ib = b + d - i;
+    uint la = sx(min(ia, ea - 1u)), lb = sx(min(ib, eb - 1u));
+    KT ka = sk[la], kb = sk[lb];
+    uint ca = sc[la], cb = sc[lb];
     [[unroll]] for (uint it = 0u; it < IPT; it++) {
-        bool fromA = ia < ea && (ib >= eb || before_at(ia, ib));
-        uint s = sx(fromA ? ia : min(ib, eb - 1u));
-        rk[it] = sk[s];
-        rc[it] = sc[s];
-        if (fromA)
+        bool fromA = ia < ea && (ib >= eb || before(ka, ca, kb, cb));
+        rk[it] = fromA ? ka : kb;
+        rc[it] = fromA ? ca : cb;
+        if (fromA) {
             ia++;
-        else
-            ib++;
+            uint l = sx(min(ia, ea - 1u));
+            ka = sk[l];
+            ca = sc[l];
+        } else {
+            ib = min(ib + 1u, eb);
+            uint l = sx(min(ib, eb - 1u));
+            kb = sk[l];
+            cb = sc[l];
+        }
     }
 }
 

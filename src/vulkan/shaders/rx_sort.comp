@@ -69,7 +69,7 @@ void main() {
     bool fin = (pc.opts & OPT_FINAL) != 0u;
     for (uint i = t; i < m; i += W) {
         if (fin)
-            emit(row, j0 + i, sc[sx(i)]);
+            emit_score(row, j0 + i, sc[sx(i)], sk[sx(i)]);
         else
             pair_store(pc.buf, pc.buf2, base + i, sk[sx(i)], sc[sx(i)]);
     }
