@@ -6,7 +6,7 @@
 # tests of that build on the card. Tees everything to $OUT/log when $OUT is set (a run
 # cut short still returns what it printed).
 # A config is "default" or NAME=VALUE pairs joined by '+', each NAME short for
-# ST_VULKAN_RANKK_NAME (docs/env.md): WTILES, NQ, WSTEP, ROFF, GRES, HPRE, GPRE, FULL, SORTWG.
+# ST_VULKAN_RANKK_NAME (docs/env.md): WTILES, NQ, WSTEP, ROFF, GRES, HPRE, GPRE, SORTWG.
 # CONFIGS overrides the list, PROFILE the configs profiled after the default, CASE the
 # shape (default MidK 1024x65536 k=32768, the issue-6 goal of <= 0.6 ms on an H100), REPS
 # (50).

@@ -45,17 +45,6 @@
  *    columns, split over its subgroups, so rx_write reads each element once and never
  *    waits at a workgroup barrier; rows keep <= 8192 tiles (rx_offsets scans a row in
  *    one workgroup).
- *    FULL (many rows of 32-bit MidK, u2, subgroup variants, <= 512 tiles a row): level
- *    0's rx_hist goes on, in the same workgroup, for every row it gathers at level 0 (the
- *    usual case): the gather pass, the remaining digits from the gathered elements, the
- *    tile counts and their prefix offsets in shared memory, and (FULL 2) the row's
- *    outputs a subgroup a tile, so no dependent dispatch separates the steps and one
- *    workgroup's serial parts (resolve, scan) overlap the others' streaming. The rows it
- *    leaves (not gathered at level 0) zero their tile counts and set the gate word
- *    GATE_REST, behind which rx_offsets (and after FULL 2 rx_write) run; those kernels
- *    skip the rows FULL finished (F_OFFSETS / F_WRITTEN); FULL 3 also keeps the next
- *    tile's loads in flight while a subgroup writes one. ST_VULKAN_RANKK_FULL picks the
- *    form (RX_FULL_DEFAULT when unset; 0: the separate kernels).
  * 4. TopK/BottomK only: the k pairs (compacted in column order) are sorted best first:
  *    runs of 2048 sorted in shared memory (rx_sort: each thread sorts its 8 in registers,
  *    then merge levels in shared memory, rx_mpath.glsl), then merge levels
@@ -87,18 +76,14 @@
 #define RX_STATE 48                      /* sizeof RowState */
 #define RX_TARGET_GROUPS 1024            /* spread a few rows over about this many groups */
 #define RX_GATE_UNCOUNTED 12             /* after the 2 a level: "a row left the select uncounted" (rx_common.glsl) */
-#define RX_GATE_REST 13                  /* "a row was not finished by rx_hist FULL" */
-#define RX_GATE_OFFS 14                  /* "a row finished the select without its prefix offsets" (ROFF) */
-#define RX_GATE_BYTES (15 * 4)
-#define RX_FULL_TILES 512                /* rx_hist.comp FT_MAX */
-#define RX_FULL_DEFAULT 0                /* ST_VULKAN_RANKK_FULL unset */
+#define RX_GATE_OFFS 13                  /* "a row finished the select without its prefix offsets" (ROFF) */
+#define RX_GATE_BYTES (14 * 4)
 #define RX_WTILES 4                      /* ST_VULKAN_RANKK_WTILES unset */
 
 #define OPT_IDX64 1u
 #define OPT_MID 2u
 #define OPT_PAIRS 4u
 #define OPT_FINAL 8u
-#define OPT_SKIPW 16u
 #define OPT_ROFF 32u
 
 /* Mirrors the push-constant block of shaders/rx_common.glsl. */
@@ -119,8 +104,6 @@ typedef struct rx_ctx {
     uint32_t nchunk, chunk; /* workgroups a row in the select, columns each */
     bool seg;        /* rx_write a subgroup a tile (32-bit, subgroup variants, u2) */
     uint32_t nsg;    /* subgroups a workgroup (subgroup variants) */
-    uint32_t full;   /* rx_hist's FULL form: 0 none, 1 finishes gathered rows' select + offsets, 2 + outputs,
-                      * 3 + the next tile's loads in flight */
     uint32_t nq;     /* rx_hist window pass: 16-byte loads a thread a block (4; 2: fewer registers) */
     uint32_t wtiles; /* seg rx_write: tiles a subgroup (> 1: the next one's loads in flight) */
     uint32_t w8;     /* seg rx_write: 8*S-column steps (one staging round for two 4*S halves) */
@@ -196,8 +179,7 @@ static uint32_t chunks_per_row(uint64_t rows, uint32_t n, uint32_t wg) {
  * caller's gate (this may run inside a gated region); every later step is gated by its
  * word alone, which replaces the caller's: a word is set only by kernels that ran, so
  * under a closed outer gate it stays zero. The caller's gate is put back at the end. */
-static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles, void *gate,
-                           uint64_t vals, uint64_t idx) {
+static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, uint64_t tiles, void *gate) {
     rx_pc pc = c->pc;
     pc.out0 = tiles; /* with gather: the two-pass compaction's tile counts, begun here */
     pc.gate = stvk_addr(gate, 0);
@@ -210,20 +192,10 @@ static st_status rx_select(rx_ctx *c, uint64_t hist, uint64_t gk, uint64_t gc, u
     for (int L = 0; L < c->nlev && s == ST_OK; L++) {
         pc.level = (uint32_t)L;
         pc.buf = hist;
-        uint32_t full = L == 0 ? c->full : 0;
-        uint32_t spec[5] = {c->wg, nchunk == 1, full, c->nq, c->hpre};
+        uint32_t spec[4] = {c->wg, nchunk == 1, c->nq, c->hpre};
         uint32_t gspec[2] = {c->wg, c->gpre};
         if (L > 0) s = stvk_gate_begin(c->dev, gate, (size_t)(2 * L) * 4);
-        if (s == ST_OK && full) { /* rx_hist.comp FULL: gather buffer, tile buffer, outputs */
-            rx_pc fp = pc;
-            fp.buf = gk;
-            fp.buf2 = tiles;
-            fp.out0 = vals;
-            fp.out1 = idx;
-            s = rx_go(c, "hist", true, spec, 5, rows, &fp);
-            continue; /* level 0's gathers happened there */
-        }
-        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 5, rows * nchunk, &pc);
+        if (s == ST_OK) s = rx_go(c, "hist", true, spec, 4, rows * nchunk, &pc);
         if (s == ST_OK && nchunk > 1) s = rx_go(c, "pick", true, spec, 1, rows, &pc);
         if (s != ST_OK || L + 1 == c->nlev || pc.cap == 0) continue;
         pc.buf = gk;
@@ -261,23 +233,20 @@ static st_status rx_compact(rx_ctx *c, bool u2, uint64_t tiles, uint64_t out0, u
     uint32_t cspec[2] = {c->wg, perrow};
     /* each step only where some row needs it (gate words; a word is set only by kernels
      * that ran, so this also holds under a closed outer gate): rx_count where a row left
-     * the select uncounted; after rx_hist FULL, rx_offsets (and after FULL 2 rx_write)
-     * where a row was not finished there */
+     * the select uncounted; with OPT_ROFF, rx_offsets where a row finished the select
+     * without its prefix offsets */
     stvk_gate_state outer = stvk_gate_save();
     st_status s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_UNCOUNTED * 4);
     if (s == ST_OK) s = rx_go(c, "count", true, cspec, 2, perrow ? rows : rows * pc.ntiles, &pc);
     stvk_gate_restore(outer);
-    if (s == ST_OK && c->full) s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_REST * 4);
     if (s == ST_OK && (pc.opts & OPT_ROFF)) s = stvk_gate_begin(c->dev, gate, (size_t)RX_GATE_OFFS * 4);
     if (s == ST_OK) s = rx_go(c, "offsets", true, spec, 1, rows, &pc);
-    if (c->full < 2) stvk_gate_restore(outer);
+    stvk_gate_restore(outer);
     if (c->seg) { /* a subgroup a tile (wtiles of them, the next one's loads in flight): nsg * wtiles tiles a workgroup */
         pc.chunk = c->nsg * c->wtiles;
         pc.nchunk = (pc.ntiles + pc.chunk - 1) / pc.chunk;
     }
-    if (c->full >= 2) pc.opts |= OPT_SKIPW; /* rows rx_hist FULL wrote */
     if (s == ST_OK) s = rx_go(c, "write", true, spec, c->seg ? 6 : 4, (uint64_t)rows * pc.nchunk, &pc);
-    stvk_gate_restore(outer);
     return s;
 }
 
@@ -405,21 +374,14 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     if (wt && (!strcmp(wt, "1") || !strcmp(wt, "2") || !strcmp(wt, "4") || !strcmp(wt, "8"))) c.wtiles = (uint32_t)(wt[0] - '0');
     const char *ws = c.seg ? st_env("ST_VULKAN_RANKK_WSTEP") : NULL; /* columns a lane a step: 8, or 4 */
     c.w8 = c.seg && !(ws && !strcmp(ws, "4"));
-    /* rx_hist's FULL form: many rows (FUSED) of 32-bit MidK written a subgroup a tile;
-     * ST_VULKAN_RANKK_FULL=0..3 picks the form (tests run each). Default 0 (the separate
-     * kernels: every FULL form was slower on an H100) */
-    if (c.fused && mid && u2 && c.seg && cap && c.pc.ntiles <= RX_FULL_TILES) {
-        const char *e = st_env("ST_VULKAN_RANKK_FULL");
-        c.full = e && *e >= '0' && *e <= '3' && !e[1] ? (uint32_t)(*e - '0') : RX_FULL_DEFAULT;
-    }
     /* rx_resolve writes the prefix offsets of the rows it counts in shared memory, and
      * rx_offsets runs only where some row finished without them (GATE_OFFS);
-     * ST_VULKAN_RANKK_ROFF=0 turns it off. Not with FULL, which has its own gate */
-    if (u2 && !c.full && env_flag("ST_VULKAN_RANKK_ROFF", true)) c.pc.opts |= OPT_ROFF;
+     * ST_VULKAN_RANKK_ROFF=0 turns it off */
+    if (u2 && env_flag("ST_VULKAN_RANKK_ROFF", true)) c.pc.opts |= OPT_ROFF;
     /* rx_gather goes on to resolve the rows it gathered in the same workgroup (one
      * workgroup a row, subgroup variants): rx_gres, no rx_resolve dispatch;
      * ST_VULKAN_RANKK_GRES=0 turns it off */
-    c.gres = c.fused && c.sg && !c.full && env_flag("ST_VULKAN_RANKK_GRES", true);
+    c.gres = c.fused && c.sg && env_flag("ST_VULKAN_RANKK_GRES", true);
     /* the next block's 16-byte loads in flight while one is processed: rx_hist's window
      * pass (ST_VULKAN_RANKK_HPRE), rx_gather's block loop (ST_VULKAN_RANKK_GPRE); =0: off */
     c.hpre = env_flag("ST_VULKAN_RANKK_HPRE", true);
@@ -434,14 +396,12 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
         s = tmp_alloc(dev, &t[T_HIST], (size_t)rows * 2 * RX_BINS * 4, &a[T_HIST]);
         if (s == ST_OK) s = stvk_fill_u32(dev, t[T_HIST].h, 0, t[T_HIST].n, 0);
     }
-    /* the gather buffer: every row's scores, then every row's columns (rx_hist FULL
-     * finds the columns after the scores) */
+    /* the gather buffer: every row's scores, then every row's columns */
     if (s == ST_OK && cap) s = tmp_alloc(dev, &t[T_GK], (size_t)rows * cap * (c.ksz + 4), &a[T_GK]);
     if (s == ST_OK && cap) a[T_GC] = a[T_GK] + (uint64_t)rows * cap * c.ksz;
     if (s == ST_OK && u2) {
         s = tmp_alloc(dev, &t[T_TILES], (size_t)rows * c.pc.ntiles * 16, &a[T_TILES]);
-        /* zero, except where rx_hist FULL sets every row's tile counts itself */
-        if (s == ST_OK && !c.full) s = stvk_fill_u32(dev, t[T_TILES].h, 0, t[T_TILES].n, 0);
+        if (s == ST_OK) s = stvk_fill_u32(dev, t[T_TILES].h, 0, t[T_TILES].n, 0);
     }
     if (s == ST_OK) { /* a fill is never gated: the words start at zero even under a closed gate */
         s = tmp_alloc(dev, &t[T_GATE], RX_GATE_BYTES, &a[T_GATE]);
@@ -449,7 +409,7 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     }
     c.pc.st = a[T_STATE];
     uint64_t va = stvk_view_addr(vals), ia = stvk_view_addr(idx);
-    if (s == ST_OK) s = rx_select(&c, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES], t[T_GATE].h, va, ia);
+    if (s == ST_OK) s = rx_select(&c, a[T_HIST], a[T_GK], a[T_GC], a[T_TILES], t[T_GATE].h);
 
     if (s == ST_OK && mid) {
         s = rx_compact(&c, u2, a[T_TILES], va, ia, 0, t[T_GATE].h);

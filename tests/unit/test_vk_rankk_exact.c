@@ -540,31 +540,6 @@ TEST(midk_no_dead_knobs) {
     free(x);
 }
 
-/* ---------------------------------------------------------------- FULL forms */
-/* rx_hist's FULL form (MidK, one workgroup a row, 32-bit, subgroup variants): rows
- * gathered at level 0 are finished inside rx_hist (FULL 1: up to their tile offsets,
- * FULL 2: outputs too); the others zero their tile counts and go on in the separate
- * kernels behind the GATE_REST word; FULL 3 also prefetches the next tile (tiles of 16
- * subgroup widths: wg 256 here). Mixed rows, rows off 16-byte alignment (pad 1: the
- * element-at-a-time gather), every form; the trace shows which form ran. */
-static void full_form_case(int form, const void *x, int64_t rows, int64_t n, int64_t pad, int64_t k, int wg) {
-    char v[2] = {(char)('0' + form), 0};
-    setenv("ST_VULKAN_RANKK_FULL", v, 1);
-    trace_rec *t = calloc(1, sizeof *t);
-    rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = k, .pad = pad,
-               .p = prm(wg, 4096, true)};
-    stvk_trace(g_vk.index, on_dispatch, t);
-    run_case(&c, x);
-    stvk_trace(g_vk.index, NULL, NULL);
-    char want[64];
-    snprintf(want, sizeof want, "rx_hist_f32_sg[%d,1,%d,", wg, form); /* spec: wg, fused, FULL, ... */
-    const stvk_caps *caps = stvk_caps_of(g_vk.index);
-    if (caps && caps->subgroup_size >= 4 && caps->full_subgroups) /* else the shared-memory variants ran */
-        CHECK_MSG(strstr(t->sig, want) != NULL, "FULL=%d: no %s dispatch in %.200s", form, want, t->sig);
-    free(t);
-    unsetenv("ST_VULKAN_RANKK_FULL");
-}
-
 /* rows x n (n > the gather cap, 16384) of three kinds: random (gathered and resolved at
  * level 0), constant (done at level 0 without a gather: rx_count), and values in
  * [1, 1.25) whose window sample positions hold 1e30 (the window misses; the plain digit
@@ -582,26 +557,6 @@ static float *mixed_rows(int64_t rows, int64_t n) {
     return x;
 }
 
-TEST(midk_full_forms) {
-    if (!vk_ready()) return;
-    /* x: mixed rows (random ones are finished in rx_hist; level-1 rows' rx_gather adds to
-     * the tile counts rx_hist zeroed); y: random rows off alignment */
-    const int64_t rows = 512, n = 17000, m = 9001;
-    float *x = mixed_rows(rows, n);
-    void *y = make(ST_F32, rows, m + 1, D_RANDN);
-    for (int form = 0; form <= 3; form++) {
-        full_form_case(form, x, rows, n, 0, n / 2, 256);
-        full_form_case(form, y, rows, m, 1, m / 2 + 1, 256);
-    }
-    /* without gates (devices lacking conditional rendering) every step after rx_hist runs
-     * and must skip the rows finished there by itself */
-    setenv("ST_VULKAN_NO_GATE", "1", 1);
-    for (int form = 1; form <= 2; form++) full_form_case(form, x, rows, n, 0, n / 2, 256);
-    unsetenv("ST_VULKAN_NO_GATE");
-    free(x);
-    free(y);
-}
-
 /* rx_resolve writing the prefix offsets of the rows it counts in shared memory
  * (ST_VULKAN_RANKK_ROFF=1): rx_offsets then runs only behind GATE_OFFS, for the rows
  * done without a gather (rx_count's) and those counted with global atomics (more than
@@ -614,6 +569,7 @@ TEST(resolve_offsets) {
     float *f = mixed_rows(6, n);
     void *c20 = make(ST_F32, 3, 20000, D_RANDN);
     setenv("ST_VULKAN_RANKK_ROFF", "1", 1);
+    setenv("ST_VULKAN_RANKK_GRES", "0", 1); /* rx_resolve.comp's offsets (gather_resolves: rx_gres') */
     for (int gate = 0; gate < 2; gate++) {
         if (gate) setenv("ST_VULKAN_NO_GATE", "1", 1);
         rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
@@ -630,6 +586,7 @@ TEST(resolve_offsets) {
         unsetenv("ST_VULKAN_NO_GATE");
     }
     unsetenv("ST_VULKAN_RANKK_ROFF");
+    unsetenv("ST_VULKAN_RANKK_GRES");
     free(x);
     free(f);
     free(c20);
@@ -663,7 +620,7 @@ TEST(gather_resolves) {
     void *w = make(ST_F32, 520, 20000, D_RANDN);
     setenv("ST_VULKAN_RANKK_GRES", "1", 1);
     for (int v = 0; v < 3; v++) {
-        if (v >= 1) setenv("ST_VULKAN_RANKK_ROFF", "1", 1);
+        setenv("ST_VULKAN_RANKK_ROFF", v >= 1 ? "1" : "0", 1); /* alone, then with ROFF (the default) */
         if (v == 2) setenv("ST_VULKAN_NO_GATE", "1", 1);
         rcase a = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
                    .p = prm(256, 4096, true)};
@@ -706,7 +663,7 @@ TEST(loads_prefetched) {
     setenv("ST_VULKAN_RANKK_GPRE", "1", 1);
     for (int v = 0; v < 3; v++) {
         if (v == 1) setenv("ST_VULKAN_RANKK_NQ", "2", 1);
-        if (v == 2) setenv("ST_VULKAN_RANKK_GRES", "1", 1);
+        setenv("ST_VULKAN_RANKK_GRES", v == 2 ? "1" : "0", 1); /* rx_gather's loop, then rx_gres' */
         rcase a = {.dt = ST_F32, .idt = ST_I32, .mode = ST_RANK_MID, .rows = rows, .n = n, .k = n / 2,
                    .p = prm(256, 4096, true)};
         run_case(&a, x);
@@ -741,6 +698,7 @@ TEST(write_tiles_prefetch) {
     for (int w = 2; w <= 4; w += 2) {
         char v[2] = {(char)('0' + w), 0};
         setenv("ST_VULKAN_RANKK_WTILES", v, 1);
+        setenv("ST_VULKAN_RANKK_WSTEP", "4", 1); /* 8-column steps: write_steps8 and the default */
         for (int md = 0; md < 3; md++)
             for (int i = 0; i < 2; i++) {
                 rcase c = {.dt = ST_F32, .idt = ST_I32, .mode = (st_rank_mode)md, .rows = rows, .n = n, .k = ks[i],
@@ -751,6 +709,7 @@ TEST(write_tiles_prefetch) {
                    .p = prm(256, 4096, true)};
         run_case(&c, y);
         unsetenv("ST_VULKAN_RANKK_WTILES");
+        unsetenv("ST_VULKAN_RANKK_WSTEP");
     }
     free(x);
     free(y);
@@ -841,9 +800,9 @@ TEST(earlier_forms) {
         if (caps && caps->subgroup_size >= 4 && caps->full_subgroups) { /* the forms ran as asked */
             CHECK_MSG(strstr(t->sig, "rx_resolve_f32_sg[") && !strstr(t->sig, "rx_gres_"), "v=%d: %.300s", v, t->sig);
             /* rx_write's spec ends (wtiles > 1, w8); rx_hist's with hpre */
-            CHECK_MSG(v == 1 || (strstr(t->sig, ",0,0,]") && strstr(t->sig, "rx_hist_f32_sg[256,1,0,4,0,]")),
+            CHECK_MSG(v == 1 || (strstr(t->sig, ",0,0,]") && strstr(t->sig, "rx_hist_f32_sg[256,1,4,0,]")),
                       "v=%d: %.300s", v, t->sig);
-            CHECK_MSG(v == 0 || (strstr(t->sig, ",1,1,]") && strstr(t->sig, "rx_hist_f32_sg[256,1,0,4,1,]")),
+            CHECK_MSG(v == 0 || (strstr(t->sig, ",1,1,]") && strstr(t->sig, "rx_hist_f32_sg[256,1,4,1,]")),
                       "v=%d: %.300s", v, t->sig);
         }
         free(t);

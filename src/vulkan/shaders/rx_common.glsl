@@ -55,22 +55,18 @@ layout(push_constant) uniform PC {
 #define OPT_MID 2u    // two targets (MidK): slots 0 and 1; else slot 1 only
 #define OPT_PAIRS 4u  // compaction writes (score, column) pairs (TopK/BottomK: sorted later)
 #define OPT_FINAL 8u  // sort/merge: write the outputs
-#define OPT_SKIPW 16u // rx_write: skip the rows rx_hist's FULL form wrote (F_WRITTEN)
 #define OPT_ROFF 32u  // rx_resolve: rows it counts in shared memory get their prefix offsets there
 
 #define F_DONE 1u    // every digit known: pre = exact score, rank = occurrence index
 #define F_GATHER 2u  // the buckets were small enough: gathered, resolved from the buffer
 #define F_COUNTED 4u // the tile counts of the two-pass compaction are complete (gather + resolve)
-#define F_OFFSETS 8u // the row's tile counts are already its prefix offsets (rx_hist FULL 1, rx_resolve ROFF)
-#define F_WRITTEN 16u // rx_hist FULL 2: the row's outputs are written
+#define F_OFFSETS 8u // the row's tile counts are already its prefix offsets (rx_resolve, OPT_ROFF)
 
 // Gate words after the level words (pc.gate; vk_rankk_exact.c RX_GATE_*): "some row left
-// the select uncounted" (rx_count runs behind it), "some row was not finished by rx_hist's
-// FULL form" (rx_offsets, and rx_write after FULL 2, run behind it), "some row finished
-// the select without its prefix offsets" (with OPT_ROFF, rx_offsets runs behind it).
+// the select uncounted" (rx_count runs behind it), "some row finished the select without
+// its prefix offsets" (with OPT_ROFF, rx_offsets runs behind it).
 #define GATE_UNCOUNTED 12u
-#define GATE_REST 13u
-#define GATE_OFFS 14u
+#define GATE_OFFS 13u
 
 struct RowState {
     uint64_t pre[2];

@@ -1,6 +1,6 @@
 // rx_offsets.comp — two-pass compaction, between the passes: each row's tile counts
 // (pc.buf, uvec4 [rows][nchunk]) become exclusive prefix counts from the row start, in
-// place (rows rx_hist's FULL form finished are skipped). Groups: rows.
+// place (rows whose offsets rx_resolve wrote, F_OFFSETS, are skipped). Groups: rows.
 #version 460
 #include "common.glsl"
 #include "rx_common.glsl"
@@ -10,7 +10,7 @@ layout(local_size_x_id = 0) in;
 void main() {
     uint row = group_linear();
     if (row >= pc.rows || !row_on(row)) return;
-    if ((States(pc.st).r[row].flags & (F_OFFSETS | F_WRITTEN)) != 0u) return; // done by rx_hist FULL
+    if ((States(pc.st).r[row].flags & F_OFFSETS) != 0u) return; // done by rx_resolve (OPT_ROFF)
     U4Buf B = U4Buf(pc.buf + uint64_t(row) * pc.nchunk * 16u);
     uvec3 carry = uvec3(0u);
     for (uint b = 0u; b < pc.nchunk; b += gl_WorkGroupSize.x) {

@@ -26,7 +26,7 @@ void main() {
     barrier();
     pick(L);
     if (t == 0u) {
-        after_pick(L, false);
+        after_pick(L);
         state_store(row);
     }
 }

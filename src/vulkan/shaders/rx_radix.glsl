@@ -144,8 +144,7 @@ void pick(uint L) {
 // records the step behind it): word 2L+1 "some row gathers at level L" (rx_gather,
 // rx_resolve), word 2L+2 "some row needs level L+1's histogram". Every writer stores 1.
 // This is the only place a row leaves a level not done (rx_resolve always finishes).
-// `here`: a gather goes on in this workgroup (rx_hist FULL), so no word for it.
-void after_pick(uint L, bool here) {
+void after_pick(uint L) {
     if (L + 1u >= NLEV || geo_bits(s_wsh, L + 1u) == 0u) {
         s_flags = F_DONE; // not gathered, so not counted: rx_count reads this row
         if (pc.gate != 0ul) {
@@ -163,5 +162,5 @@ void after_pick(uint L, bool here) {
         s_flags = F_GATHER;
         s_gcount = 0u;
     }
-    if (pc.gate != 0ul && !(gather && here)) U32Buf(pc.gate).v[2u * L + (gather ? 1u : 2u)] = 1u;
+    if (pc.gate != 0ul) U32Buf(pc.gate).v[2u * L + (gather ? 1u : 2u)] = 1u;
 }

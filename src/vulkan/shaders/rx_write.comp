@@ -40,8 +40,6 @@ void main() {
     if (g >= pc.rows * per_row) return;
     uint row = g / per_row, c = g - row * per_row;
     if (!row_on(row)) return;
-    // after rx_hist FULL >= 2 only (one more dependent load before the tile's loads)
-    if ((pc.opts & OPT_SKIPW) != 0u && (States(pc.st).r[row].flags & F_WRITTEN) != 0u) return;
     Thr th = load_thr(row);
     TBuf xb = row_x(row);
     uint c0 = 0u, c1 = pc.n;
