@@ -46,11 +46,14 @@
  *    waits at a workgroup barrier; rows keep <= 8192 tiles (rx_offsets scans a row in
  *    one workgroup).
  * 4. TopK/BottomK only: the k pairs (compacted in column order) are sorted best first:
- *    runs of 2048 sorted in shared memory (rx_sort: each thread sorts its 8 in registers,
- *    then merge levels in shared memory, rx_mpath.glsl), then merge levels
+ *    runs of 2048 sorted in shared memory (rx_sort: 128 threads each sort 16 pairs in
+ *    registers, then merge levels in shared memory, rx_mpath.glsl), then merge levels
  *    (rx_merge, merge path: a workgroup finds the two ends of its output tile on the
  *    merge path by a k-ary search in global memory, merges the tile in shared memory,
- *    and writes it coalesced); the last level writes the outputs.
+ *    and writes it coalesced); the sort (k <= 2048) or the last level writes the
+ *    outputs, their values taken from the scores (x is read only for f32 NaN and +-0).
+ *    The kernels need about 25 KiB of shared memory (rx_hist's histograms; i64 sort
+ *    runs): every desktop Vulkan device has 32 KiB or more.
  *
  * Parameters: p->wg is the workgroup size of every kernel (rounded down to a power of
  * two the device accepts; subgroup variants need a multiple of the subgroup size);
