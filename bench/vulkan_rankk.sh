@@ -53,6 +53,10 @@ echo "| case | ours GPU ms | ours wall ms | torch ms | torch/ours |"
 echo "|---|---:|---:|---:|---:|"
 for c in $CASES; do
   IFS=: read -r kind rows cols k <<<"$c"
+  # the card's clocks, power and temperature before each case, in the log (TopK k=32768 read
+  # 3.5x slower inside this table than alone, twice: a low SM clock would explain it)
+  command -v nvidia-smi >/dev/null &&
+    echo "$c clocks: $(nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active --format=csv,noheader 2>&1 | head -1)" >>"$LOG"
   out=$("$SPIRAL" bench "$kind" --device vulkan --rows "$rows" --cols "$cols" --k "$k" --reps "$REPS" 2>&1) || true
   echo "$c $out" >>"$LOG"
   ours=$(sed -n 's/^device_ms=//p' <<<"$out")
