@@ -9,7 +9,9 @@ const char *st_env(const char *name) {
     return (v && *v) ? v : NULL;
 }
 
-bool st_env_on(const char *name) {
+bool st_env_flag(const char *name, bool def) {
     const char *v = st_env(name);
-    return v && strcmp(v, "0") != 0;
+    return v ? strcmp(v, "0") != 0 : def;
 }
+
+bool st_env_on(const char *name) { return st_env_flag(name, false); }

@@ -71,6 +71,8 @@ void st_logf(st_log_level level, const char *fmt, ...) __attribute__((format(pri
 const char *st_env(const char *name);
 /* A switch variable: set, not empty and not "0". */
 bool st_env_on(const char *name);
+/* A switch that is on by default: unset or empty -> def, "0" -> off, else on. */
+bool st_env_flag(const char *name, bool def);
 
 /* ---------------------------------------------------------------- clock */
 /* Monotonic host clock in milliseconds (timings: device timer fallback, self-rewrite,

@@ -142,12 +142,6 @@ static bool row_stride(const st_kview *x, int64_t *rs) {
     return *rs >= 0;
 }
 
-/* name's value as a switch: unset -> def, "0" -> off, anything else -> on */
-static bool env_flag(const char *name, bool def) {
-    const char *v = st_env(name);
-    return v ? strcmp(v, "0") != 0 : def;
-}
-
 /* The workgroup size: p->wg as a power of two within the device's limit, and whether the
  * subgroup variants can run with it. */
 static uint32_t pick_wg(const stvk_caps *caps, int wg, bool *sg) {
@@ -380,15 +374,15 @@ st_status stvk_rankk_exact(int dev, st_rank_mode mode, const st_kview *vals, con
     /* rx_resolve writes the prefix offsets of the rows it counts in shared memory, and
      * rx_offsets runs only where some row finished without them (GATE_OFFS);
      * ST_VULKAN_RANKK_ROFF=0 turns it off */
-    if (u2 && env_flag("ST_VULKAN_RANKK_ROFF", true)) c.pc.opts |= OPT_ROFF;
+    if (u2 && st_env_flag("ST_VULKAN_RANKK_ROFF", true)) c.pc.opts |= OPT_ROFF;
     /* rx_gather goes on to resolve the rows it gathered in the same workgroup (one
      * workgroup a row, subgroup variants): rx_gres, no rx_resolve dispatch;
      * ST_VULKAN_RANKK_GRES=0 turns it off */
-    c.gres = c.fused && c.sg && env_flag("ST_VULKAN_RANKK_GRES", true);
+    c.gres = c.fused && c.sg && st_env_flag("ST_VULKAN_RANKK_GRES", true);
     /* the next block's 16-byte loads in flight while one is processed: rx_hist's window
      * pass (ST_VULKAN_RANKK_HPRE), rx_gather's block loop (ST_VULKAN_RANKK_GPRE); =0: off */
-    c.hpre = env_flag("ST_VULKAN_RANKK_HPRE", true);
-    c.gpre = env_flag("ST_VULKAN_RANKK_GPRE", true);
+    c.hpre = st_env_flag("ST_VULKAN_RANKK_HPRE", true);
+    c.gpre = st_env_flag("ST_VULKAN_RANKK_GPRE", true);
 
     enum { T_STATE, T_HIST, T_GK, T_GC, T_TILES, T_GATE, T_PK, T_PC, T_PK2, T_PC2, T_N };
     rx_tmp t[T_N];

@@ -54,7 +54,7 @@ void main() {
         bool done = s_lo[0] == s_hi[0] && s_lo[1] == s_hi[1]; // the same for every thread
         if (done) break;
         uint step = (hi - lo + H - 1u) / H, i = lo + lt * step;
-        if (hi > lo && i < hi &&
+        if (i < hi && // i >= lo, so an empty range probes nothing
             before(pair_key(pc.buf, ea + i), pair_col(pc.buf2, ea + i), pair_key(pc.buf, eb + d - 1u - i),
                    pair_col(pc.buf2, eb + d - 1u - i)))
             atomicAdd(s_cnt[h], 1u);
